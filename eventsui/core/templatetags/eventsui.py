@@ -1,0 +1,63 @@
+"""Template filters for showing untrusted upstream text and times."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+# Characters that reorder or hide text (bidi controls, zero-width marks) and
+# C0/C1 controls other than newline and tab: shown as a marker, never obeyed.
+_HIDDEN = re.compile(
+    "[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def _marker(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    label = f"\\x{code:02x}" if code < 0xA0 else f"U+{code:04X}"
+    return f'<span class="ctl" title="hidden character {label}">{label}</span>'
+
+
+@register.filter
+def untrusted(text: object) -> SafeString:
+    """Escape event text and make control, bidi and invisible characters visible."""
+    # escape() leaves these characters alone, so the markers go in after it.
+    return mark_safe(_HIDDEN.sub(_marker, escape(str(text))))  # noqa: S308
+
+
+@register.filter
+def utc(moment: datetime | None) -> str:
+    """A time as the page prints it, in UTC with the zone named."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@register.filter
+def iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@register.filter
+def duration(milliseconds: int | None) -> str:
+    if not milliseconds:
+        return "–"
+    seconds = milliseconds // 1000
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {seconds}s"
+    return f"{seconds}s"

@@ -1,0 +1,21 @@
+"""How eventsui proves itself to ModelArts."""
+
+from __future__ import annotations
+
+from requests import PreparedRequest
+from requests.auth import AuthBase
+
+
+class TokenAuth(AuthBase):
+    """A static IAM token sent as X-Auth-Token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["X-Auth-Token"] = self._token
+        return request
+
+    def __repr__(self) -> str:
+        # Never the token itself, should this object end up in a log.
+        return "TokenAuth(<redacted>)"

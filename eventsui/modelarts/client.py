@@ -1,0 +1,520 @@
+"""The one module that speaks HTTP to ModelArts.
+
+Every call has a connect and a read timeout and a deadline for the whole call,
+retries only what is safe and likely to pass on a second try, and turns every
+failure into a ModelArtsError subclass the views render as a page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from urllib3.exceptions import ReadTimeoutError
+
+from . import errors
+from .ids import is_job_id, is_project_id
+from .parsing import (
+    WrongShape,
+    parse_error_body,
+    parse_event_page,
+    parse_job,
+    parse_job_page,
+)
+from .types import MAX_PAGE_SIZE, EventPage, EventQuery, Job, JobPage
+
+logger = logging.getLogger("eventsui.modelarts")
+
+OffsetMode = Literal["records", "pages"]
+
+JOB_NOT_FOUND_CODES = frozenset({"ModelArts.2775"})
+# Throttling answers. They come as 429, but are recognised by code too, since
+# the gateway's status for them is not documented everywhere.
+THROTTLE_CODES = frozenset({"APIGW.0308", "ModelArts.2799", "ModelArts.4206", "ModelArts.6101"})
+# The token's project is not the URL's project: a credentials problem, though
+# ModelArts answers it with 404.
+PROJECT_MISMATCH_CODES = frozenset({"ModelArts.2786", "ModelArts.0210"})
+API_NOT_FOUND_CODES = frozenset({"APIGW.0101"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    endpoint: str
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    # At least two retries, all within a few seconds of waiting.
+    max_retries: int = 2
+    retry_wait_budget: float = 3.0
+    retry_after_cap: float = 2.0
+    backoff_base: float = 0.2
+    # The docs call the events `offset` a record offset; the SDKs call it a
+    # page index. Which the server uses is unconfirmed, so it is a setting.
+    events_offset: OffsetMode = "records"
+    # An events page of 100 is tens of KB; anything far larger is not one.
+    max_body_bytes: int = 8 * 1024 * 1024
+
+
+class _Retry(Exception):
+    """An attempt failed in a way worth another try."""
+
+    def __init__(self, final: errors.ModelArtsError, wait: float | None) -> None:
+        super().__init__(final.message)
+        self.final = final
+        self.wait = wait
+
+
+class ModelArtsClient:
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        auth: AuthBase | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.auth = auth
+        self.session = session or new_session()
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- calls -------------------------------------------------------------
+
+    def list_events(self, project_id: str, job_id: str, query: EventQuery) -> EventPage:
+        """One page of a job's events.
+
+        https://support.huaweicloud.com/intl/en-us/api-modelarts/ListTrainingJobEvents.html
+        """
+        path = _job_path(project_id, job_id) + "/events"
+        if self.config.events_offset == "records" or query.offset % query.limit == 0:
+            page = self._events_request(path, query, query.offset)
+        else:
+            page = self._events_unaligned(path, query)
+        return _apply_source_filter(page, query.source)
+
+    def get_job(self, project_id: str, job_id: str) -> Job:
+        """ShowTrainingJobDetails: GET /v2/{project_id}/training-jobs/{id}."""
+        body = self._call("GET", _job_path(project_id, job_id), job_call=True)
+        try:
+            return parse_job(body)
+        except WrongShape as exc:
+            raise _wrong_shape(exc) from None
+
+    def list_jobs(
+        self,
+        project_id: str,
+        *,
+        page: int = 0,
+        limit: int = 50,
+        name: str = "",
+        phases: tuple[str, ...] = (),
+    ) -> JobPage:
+        """ListTrainingJobs: POST /v2/{project_id}/training-job-searches.
+
+        `offset` there is a page index (as the SDK and the Terraform provider
+        use it), and `limit` is at most 50.
+        """
+        if not is_project_id(project_id):
+            raise ValueError("invalid project id")
+        filters: list[dict[str, Any]] = []
+        if name:
+            filters.append({"key": "name", "operator": "like", "value": [name]})
+        if phases:
+            filters.append({"key": "phase", "operator": "in", "value": list(phases)})
+        body: dict[str, Any] = {
+            "offset": page,
+            "limit": max(1, min(limit, 50)),
+            "sort_by": "create_time",
+            "order": "desc",
+        }
+        if filters:
+            body["filters"] = filters
+        # A search is a read, so it is retried like a GET.
+        result = self._call("POST", f"/v2/{project_id}/training-job-searches", json_body=body)
+        try:
+            return parse_job_page(result)
+        except WrongShape as exc:
+            raise _wrong_shape(exc) from None
+
+    # -- events paging -----------------------------------------------------
+
+    def _events_request(self, path: str, query: EventQuery, offset: int) -> EventPage:
+        params: dict[str, str] = {
+            "offset": str(
+                offset if self.config.events_offset == "records" else offset // query.limit
+            ),
+            "limit": str(query.limit),
+            "order": query.order,
+        }
+        if query.level:
+            params["level"] = query.level
+        if query.source:
+            params["source"] = query.source
+        if query.pattern:
+            params["pattern"] = query.pattern
+        if (query.start is None) != (query.end is None):
+            raise ValueError("start and end go together")
+        if query.start is not None and query.end is not None:
+            params["start_time"] = str(epoch_ms(query.start))
+            params["end_time"] = str(epoch_ms(query.end))
+        body = self._call("GET", path, params=params, job_call=True)
+        try:
+            page = parse_event_page(body, requested_order=query.order)
+        except WrongShape as exc:
+            raise _wrong_shape(exc) from None
+        # Report the record offset whatever the server echoed, so paging
+        # arithmetic above this layer never depends on the offset mode.
+        return EventPage(
+            total=page.total,
+            offset=offset,
+            limit=query.limit,
+            order=page.order,
+            events=page.events[: query.limit],
+            source_filter_ignored=page.source_filter_ignored,
+        )
+
+    def _events_unaligned(self, path: str, query: EventQuery) -> EventPage:
+        """A record offset that falls inside a page, when offset counts pages."""
+        first_page = query.offset // query.limit
+        skip = query.offset - first_page * query.limit
+        first = self._events_request(path, query, first_page * query.limit)
+        events = first.events[skip:]
+        if len(events) < query.limit and first.total > (first_page + 1) * query.limit:
+            second = self._events_request(path, query, (first_page + 1) * query.limit)
+            events = events + second.events
+        return EventPage(
+            total=first.total,
+            offset=query.offset,
+            limit=query.limit,
+            order=first.order,
+            events=events[: query.limit],
+        )
+
+    # -- transport ---------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        job_call: bool = False,
+    ) -> Any:
+        """Send one logical call, with retries; return its parsed JSON body."""
+        config = self.config
+        url = config.endpoint.rstrip("/") + path
+        started = self._clock()
+        # The whole call, retries included, ends by this time.
+        deadline = started + config.connect_timeout + config.read_timeout + config.retry_wait_budget
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                status, body = self._attempt(method, url, params, json_body, job_call, deadline)
+            except _Retry as retry:
+                wait = retry.wait
+                if wait is None:
+                    wait = config.backoff_base * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
+                if (
+                    attempt > config.max_retries
+                    or wait > config.retry_after_cap
+                    or waited + wait > config.retry_wait_budget
+                    or self._clock() + wait >= deadline
+                ):
+                    self._log(
+                        method, path, retry.final.upstream_status, started, attempt, retry.final
+                    )
+                    raise retry.final from None
+                logger.info(
+                    "modelarts retry method=%s path=%s reason=%r wait=%.2fs attempt=%d",
+                    method,
+                    path,
+                    retry.final.message,
+                    wait,
+                    attempt,
+                )
+                self._sleep(wait)
+                waited += wait
+                continue
+            except errors.ModelArtsError as exc:
+                self._log(method, path, exc.upstream_status, started, attempt, exc)
+                raise
+            self._log(method, path, status, started, attempt, None)
+            return body
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        job_call: bool,
+        deadline: float,
+    ) -> tuple[int, Any]:
+        config = self.config
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise errors.UpstreamTimeout("ModelArts did not answer in time.")
+        timeout = (min(config.connect_timeout, remaining), min(config.read_timeout, remaining))
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                auth=self.auth,
+                timeout=timeout,
+                stream=True,
+                # A redirect would carry X-Auth-Token to wherever it points.
+                allow_redirects=False,
+            )
+        except requests.ReadTimeout:
+            # Not retried: the upstream may be stuck on this very query, and a
+            # retry would multiply the reader's wait.
+            raise errors.UpstreamTimeout(
+                f"ModelArts did not answer within {config.read_timeout:g} seconds."
+            ) from None
+        except requests.ConnectTimeout:
+            raise _Retry(
+                errors.UpstreamTimeout("ModelArts could not be reached in time (connect timeout)."),
+                None,
+            ) from None
+        except requests.ConnectionError:
+            raise _Retry(
+                errors.UpstreamUnavailable("ModelArts could not be reached (connection failed)."),
+                None,
+            ) from None
+        except requests.RequestException as exc:
+            raise errors.UpstreamUnavailable(
+                f"The request to ModelArts failed ({type(exc).__name__})."
+            ) from None
+        with response:
+            raw = self._read_body(response, deadline)
+        return response.status_code, self._interpret(response, raw, job_call)
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > self.config.max_body_bytes:
+                    raise errors.UpstreamUnavailable(
+                        "ModelArts sent a response far larger than any page of results.",
+                        upstream_status=response.status_code,
+                    )
+                if self._clock() > deadline:
+                    raise errors.UpstreamTimeout(
+                        "ModelArts sent its answer too slowly.",
+                        upstream_status=response.status_code,
+                    )
+                chunks.append(chunk)
+        except requests.ConnectionError as exc:
+            # requests reports a read timeout inside the body as a
+            # ConnectionError wrapping urllib3's ReadTimeoutError.
+            if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
+                raise errors.UpstreamTimeout(
+                    f"ModelArts stopped sending within {self.config.read_timeout:g} seconds.",
+                    upstream_status=response.status_code,
+                ) from None
+            raise _Retry(
+                errors.UpstreamUnavailable(
+                    "ModelArts dropped the connection mid-answer.",
+                    upstream_status=response.status_code,
+                ),
+                None,
+            ) from None
+        except requests.RequestException:
+            # ChunkedEncodingError, ContentDecodingError: a cut or garbled body.
+            raise _Retry(
+                errors.UpstreamUnavailable(
+                    "ModelArts dropped the connection mid-answer.",
+                    upstream_status=response.status_code,
+                ),
+                None,
+            ) from None
+        return b"".join(chunks)
+
+    def _interpret(self, response: requests.Response, raw: bytes, job_call: bool) -> Any:
+        status = response.status_code
+        try:
+            body = json.loads(raw) if raw else None
+            parsed_json = True
+        except ValueError:
+            body = None
+            parsed_json = False
+        request_id = response.headers.get("X-Request-Id", "")
+        if 200 <= status < 300:
+            if not parsed_json or body is None:
+                raise errors.UpstreamUnavailable(
+                    f"ModelArts answered {status} with a body that is not JSON.",
+                    upstream_status=status,
+                    request_id=request_id,
+                )
+            return body
+        code, msg = parse_error_body(body)
+        if not request_id and isinstance(body, dict):
+            request_id = str(body.get("request_id") or "")[:100]
+        details: dict[str, Any] = {
+            "upstream_status": status,
+            "error_code": code,
+            "error_msg": msg,
+            "request_id": request_id,
+        }
+        named = f" ({code})" if code else ""
+        if status in RETRY_STATUSES or code in THROTTLE_CODES:
+            final: errors.ModelArtsError
+            if status == 429 or code in THROTTLE_CODES:
+                final = errors.UpstreamThrottled(
+                    f"ModelArts is throttling requests{named}; try again in a few seconds.",
+                    **details,
+                )
+            else:
+                final = errors.UpstreamUnavailable(
+                    f"ModelArts answered {status}{named}.", **details
+                )
+            raise _Retry(final, _retry_after(response.headers.get("Retry-After")))
+        if code in JOB_NOT_FOUND_CODES:
+            raise errors.JobNotFound("ModelArts has no training job with this id.", **details)
+        if code in PROJECT_MISMATCH_CODES:
+            raise errors.UpstreamAuthError(
+                f"ModelArts says the credentials do not belong to this project{named}.",
+                **details,
+            )
+        if status == 400:
+            raise errors.UpstreamBadRequest(f"ModelArts refused the request{named}.", **details)
+        if status in (401, 403):
+            raise errors.UpstreamAuthError(
+                f"ModelArts refused eventsui's credentials or permissions ({status}{named}). "
+                "An operator needs to check the configured token and its project.",
+                **details,
+            )
+        if status == 404 and code in API_NOT_FOUND_CODES:
+            raise errors.UpstreamUnavailable(
+                f"The configured endpoint has no such API{named}: check MODELARTS_ENDPOINT.",
+                **details,
+            )
+        if status == 404:
+            if job_call:
+                raise errors.JobNotFound("ModelArts has no training job with this id.", **details)
+            raise errors.NotFound(f"ModelArts answered 404{named}.", **details)
+        raise errors.UpstreamUnavailable(f"ModelArts answered {status}{named}.", **details)
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempts: int,
+        failure: errors.ModelArtsError | None,
+    ) -> None:
+        duration_ms = (self._clock() - started) * 1000
+        if failure is None:
+            logger.info(
+                "modelarts call method=%s path=%s status=%s duration_ms=%.0f attempts=%d",
+                method,
+                path,
+                status,
+                duration_ms,
+                attempts,
+            )
+        else:
+            logger.warning(
+                "modelarts failure method=%s path=%s status=%s duration_ms=%.0f attempts=%d "
+                "error=%s code=%s request_id=%s",
+                method,
+                path,
+                status if status is not None else "-",
+                duration_ms,
+                attempts,
+                type(failure).__name__,
+                failure.error_code or "-",
+                failure.request_id or "-",
+            )
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (see ModelArtsClient._call); urllib3's are off so a
+    # read timeout is never retried behind our back.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    # The process environment's proxies and .netrc must not silently apply.
+    session.trust_env = False
+    return session
+
+
+def epoch_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    # Integer arithmetic, so 16:01:36.964 is sent as ...964, never ...963.
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _job_path(project_id: str, job_id: str) -> str:
+    # The views validate these already; checked again because this is the
+    # boundary, and quoted anyway so nothing can reshape the upstream path.
+    if not is_project_id(project_id):
+        raise ValueError("invalid project id")
+    if not is_job_id(job_id):
+        raise ValueError("invalid job id")
+    return f"/v2/{quote(project_id, safe='')}/training-jobs/{quote(job_id, safe='')}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _apply_source_filter(page: EventPage, source: str | None) -> EventPage:
+    if not source:
+        return page
+    matching = tuple(e for e in page.events if e.source.casefold() == source.casefold())
+    if len(matching) == len(page.events):
+        return page
+    return EventPage(
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+        order=page.order,
+        events=matching,
+        source_filter_ignored=True,
+    )
+
+
+def _wrong_shape(exc: WrongShape) -> errors.UpstreamUnavailable:
+    return errors.UpstreamUnavailable(
+        f"ModelArts answered with data of an unexpected shape ({exc}).", upstream_status=200
+    )
+
+
+__all__ = ["MAX_PAGE_SIZE", "ClientConfig", "ModelArtsClient", "epoch_ms", "new_session"]

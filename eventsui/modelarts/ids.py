@@ -1,0 +1,20 @@
+"""The identifiers that go into upstream paths, and the rules they must meet."""
+
+from __future__ import annotations
+
+import re
+
+# Huawei's newer docs: 1-64 letters, digits and hyphens.
+PROJECT_ID_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
+# Job ids are UUIDs in every example; letters, digits, '-' and '_' cover them
+# and anything similar, and leave nothing ('/', '?', '#', '..', controls) that
+# could change the upstream path or query.
+JOB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def is_project_id(value: str) -> bool:
+    return PROJECT_ID_RE.fullmatch(value) is not None
+
+
+def is_job_id(value: str) -> bool:
+    return JOB_ID_RE.fullmatch(value) is not None

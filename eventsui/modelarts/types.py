@@ -1,0 +1,105 @@
+"""Typed results of the ModelArts calls: what views get instead of JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from .ids import is_job_id
+
+Order = Literal["asc", "desc"]
+
+# The upstream's spellings. Level is capitalised; source comes back as K8S or
+# K8s (both in the API's own example), so it is normalised to these.
+LEVELS = ("Info", "Warning", "Error")
+SOURCES = ("K8S", "Job", "Task")
+ORDERS: tuple[Order, ...] = ("desc", "asc")
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+MAX_PATTERN_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """One page request for a job's events; offset counts records, not pages."""
+
+    level: str | None = None
+    source: str | None = None
+    pattern: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    order: Order = "desc"
+    offset: int = 0
+    limit: int = DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Event:
+    # None when the upstream sent a time we could not read; time_text keeps
+    # what it sent so the row can still show it.
+    time: datetime | None
+    time_text: str
+    level: str
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class EventPage:
+    total: int
+    offset: int
+    limit: int
+    order: Order
+    events: tuple[Event, ...]
+    # Set when the upstream returned events of other sources although a source
+    # was asked for: the docs list the parameter but the SDKs do not, so the
+    # server may ignore it. Rows are then filtered here and counts are not.
+    source_filter_ignored: bool = False
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    task: str
+    exit_code: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    name: str
+    phase: str
+    secondary_phase: str = ""
+    description: str = ""
+    user_name: str = ""
+    created: datetime | None = None
+    started: datetime | None = None
+    duration_ms: int | None = None
+    flavor: str = ""
+    node_count: int | None = None
+    task_statuses: tuple[TaskStatus, ...] = field(default=())
+
+    @property
+    def linkable(self) -> bool:
+        """Whether the id can go into one of our URLs (the upstream's ids always can)."""
+        return is_job_id(self.id)
+
+    @property
+    def failed(self) -> bool:
+        return self.phase in ("Failed", "Abnormal")
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("Failed", "Completed", "Terminated", "Abnormal")
+
+
+@dataclass(frozen=True)
+class JobPage:
+    # count: jobs matching the filters (what pagination needs); total counts
+    # all of the user's jobs, which the docs warn is not the same thing.
+    count: int
+    total: int
+    offset: int
+    limit: int
+    jobs: tuple[Job, ...]

@@ -1,0 +1,1 @@
+"""The embedded upstream: ModelArts' contract over a generated data set."""

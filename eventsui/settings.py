@@ -1,0 +1,161 @@
+"""Django settings, read from the environment (or a .env file) by django-environ.
+
+Every variable is documented in .env.example and the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _bool(name: str, default: bool) -> bool:
+    # django-environ reads any unknown word as False; a typo in DJANGO_DEBUG
+    # must not silently mean something, so only the usual spellings pass.
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def _secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE."""
+    path = env.str(f"{name}_FILE", default="")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
+    return str(env.str(name, default=default))
+
+
+DEBUG = _bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = _secret("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for development).")
+    SECRET_KEY = "insecure-development-key-used-only-with-DJANGO_DEBUG"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+# -- ModelArts --------------------------------------------------------------------------
+# Unset: the embedded sandbox answers instead (no credentials, no network).
+MODELARTS_ENDPOINT = env.str("MODELARTS_ENDPOINT", default="").rstrip("/")
+MODELARTS_PROJECT_ID = env.str("MODELARTS_PROJECT_ID", default="")
+MODELARTS_AUTH_TOKEN = _secret("MODELARTS_AUTH_TOKEN")
+MODELARTS_CONNECT_TIMEOUT = env.float("MODELARTS_CONNECT_TIMEOUT", default=3.0)
+MODELARTS_READ_TIMEOUT = env.float("MODELARTS_READ_TIMEOUT", default=10.0)
+# How the events call's `offset` is read upstream: the API reference says a
+# record offset ("records"), the SDKs a page index ("pages"). Unconfirmed.
+MODELARTS_EVENTS_OFFSET = env.str("MODELARTS_EVENTS_OFFSET", default="records")
+if MODELARTS_EVENTS_OFFSET not in ("records", "pages"):
+    raise ImproperlyConfigured("MODELARTS_EVENTS_OFFSET must be 'records' or 'pages'")
+if MODELARTS_CONNECT_TIMEOUT <= 0 or MODELARTS_READ_TIMEOUT <= 0:
+    raise ImproperlyConfigured("MODELARTS_*_TIMEOUT must be positive numbers of seconds")
+# Whether the sandbox applies the `source` filter (the real service may not).
+SANDBOX_APPLIES_SOURCE = _bool("SANDBOX_APPLIES_SOURCE", True)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "eventsui.core",
+    "eventsui.jobs",
+    "eventsui.timeline",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "eventsui.urls"
+WSGI_APPLICATION = "eventsui.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "eventsui.core.context_processors.upstream",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "eventsui": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
+}
+
+if MODELARTS_PROJECT_ID:
+    from eventsui.modelarts.ids import is_project_id
+
+    if not is_project_id(MODELARTS_PROJECT_ID):
+        raise ImproperlyConfigured("MODELARTS_PROJECT_ID must be 1-64 letters, digits or hyphens")

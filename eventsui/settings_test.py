@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings with a fixed, fake environment."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DJANGO_DEBUG", "0")
+for name in ("MODELARTS_ENDPOINT", "MODELARTS_PROJECT_ID", "MODELARTS_AUTH_TOKEN"):
+    os.environ[name] = ""
+
+from .settings import *  # noqa: E402, F403
+
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,127 @@
+"""The timeline's filters: the single source of validation for its URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from django import forms
+from django.http import QueryDict
+
+from eventsui.modelarts import EventQuery
+from eventsui.modelarts.types import (
+    DEFAULT_PAGE_SIZE,
+    LEVELS,
+    MAX_PAGE_SIZE,
+    MAX_PATTERN_LENGTH,
+    SOURCES,
+    Order,
+)
+
+from .times import BadInstant, format_instant, parse_instant
+
+PAGE_SIZES = (20, 50, 100)
+MAX_OFFSET = 10**9
+
+
+class SpellingChoiceField(forms.ChoiceField):
+    """A choice that accepts any letter case and keeps the upstream's spelling."""
+
+    def __init__(self, *, spellings: tuple[str, ...], empty_label: str) -> None:
+        super().__init__(choices=[("", empty_label), *((s, s) for s in spellings)], required=False)
+        self.valid_spellings = spellings
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        for choice in self.valid_spellings:
+            if choice.casefold() == text.casefold():
+                return choice
+        return text
+
+
+class InstantField(forms.CharField):
+    def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_instant(text)
+        except BadInstant as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class EventFiltersForm(forms.Form):
+    level = SpellingChoiceField(spellings=LEVELS, empty_label="Any level")
+    source = SpellingChoiceField(spellings=SOURCES, empty_label="Any source")
+    # Not stripped: a leading or trailing space can be part of the substring.
+    pattern = forms.CharField(max_length=MAX_PATTERN_LENGTH, required=False, strip=False)
+    start_time = InstantField(required=False, label="From")
+    end_time = InstantField(required=False, label="To")
+    order = forms.ChoiceField(
+        choices=[("desc", "Newest first"), ("asc", "Oldest first")], required=False
+    )
+    limit = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        # Fields that failed their own checks are not in cleaned; judge the
+        # pair only when both parsed or both were left empty.
+        if "start_time" in cleaned and "end_time" in cleaned:
+            if start is None and end is not None:
+                self.add_error("start_time", "Give From as well as To, or neither.")
+            elif end is None and start is not None:
+                self.add_error("end_time", "Give To as well as From, or neither.")
+            elif start is not None and end is not None and start > end:
+                self.add_error("end_time", "To must not be before From.")
+        return cleaned
+
+    def to_query(self) -> EventQuery:
+        data = self.cleaned_data
+        return EventQuery(
+            level=data["level"] or None,
+            source=data["source"] or None,
+            pattern=data["pattern"] or None,
+            start=data["start_time"],
+            end=data["end_time"],
+            order=cast(Order, data["order"] or "desc"),
+            offset=data["offset"] or 0,
+            limit=data["limit"] or DEFAULT_PAGE_SIZE,
+        )
+
+
+def canonical_params(query: EventQuery) -> dict[str, str]:
+    """The shortest query string that means this query, in a fixed order.
+
+    Defaults and empty values are left out, times are written in UTC with Z,
+    so a view has one URL, whichever way it was reached.
+    """
+    params: dict[str, str] = {}
+    if query.level:
+        params["level"] = query.level
+    if query.source:
+        params["source"] = query.source
+    if query.pattern:
+        params["pattern"] = query.pattern
+    if query.start is not None and query.end is not None:
+        params["start_time"] = format_instant(query.start)
+        params["end_time"] = format_instant(query.end)
+    if query.order != "desc":
+        params["order"] = query.order
+    if query.limit != DEFAULT_PAGE_SIZE:
+        params["limit"] = str(query.limit)
+    if query.offset:
+        params["offset"] = str(query.offset)
+    return params
+
+
+def encode(params: dict[str, str]) -> str:
+    qd = QueryDict(mutable=True)
+    for key, value in params.items():
+        qd[key] = value
+    return qd.urlencode()
+
+
+def is_canonical(given: QueryDict, params: dict[str, str]) -> bool:
+    return {k: given.getlist(k) for k in given} == {k: [v] for k, v in params.items()}

@@ -1,0 +1,58 @@
+"""Reading and writing the instants a timeline URL carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class BadInstant(ValueError):
+    pass
+
+
+def parse_instant(text: str) -> datetime:
+    """An aware datetime from ISO 8601 (offset or Z) or epoch milliseconds.
+
+    An ISO time without an offset is read as UTC, the zone the From/To
+    pickers print beside them (a datetime-local input sends no zone).
+    """
+    text = text.strip()
+    if not text:
+        raise BadInstant("Enter a time.")
+    try:
+        if text.isdigit():
+            if len(text) > 15:
+                raise BadInstant("That epoch-milliseconds value is out of range.")
+            millis = int(text)
+            # Integer arithmetic: a float division can land a microsecond off.
+            moment = datetime.fromtimestamp(millis // 1000, tz=UTC).replace(
+                microsecond=millis % 1000 * 1000
+            )
+        else:
+            moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        raise BadInstant(
+            "Enter a time as ISO 8601 (2026-11-20T02:00:00Z) or epoch milliseconds."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    if not 1970 <= moment.year <= 9999:
+        raise BadInstant("That time is out of range.")
+    return moment
+
+
+def format_instant(moment: datetime) -> str:
+    """The canonical URL form: UTC with Z, milliseconds only when present."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        text = moment.isoformat(timespec="milliseconds")
+    else:
+        text = moment.isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
+
+
+def format_picker_value(moment: datetime | None) -> str:
+    """The value a datetime-local input shows: UTC wall time, no zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,125 @@
+"""The events timeline of one training job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url, reselect, reswap, retarget
+
+from eventsui.core.upstream import bad_identifier, upstream_error
+from eventsui.modelarts import EventPage, EventQuery, Job, ModelArtsError, get_client
+from eventsui.modelarts.ids import is_job_id, is_project_id
+
+from .forms import PAGE_SIZES, EventFiltersForm, canonical_params, encode, is_canonical
+from .times import format_picker_value
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    label: str
+    url: str | None  # None: shown, but not a link (already there)
+
+
+def _page_url(path: str, query: EventQuery, offset: int) -> str:
+    qs = encode(canonical_params(replace(query, offset=offset)))
+    return f"{path}?{qs}" if qs else path
+
+
+def _pagination(path: str, query: EventQuery, page: EventPage) -> dict[str, Any]:
+    limit, offset, total = query.limit, query.offset, page.total
+    last = max(0, (total - 1) // limit * limit)
+    has_prev = offset > 0
+    has_next = offset + limit < total
+    first = PageLink("First", _page_url(path, query, 0) if has_prev else None)
+    return {
+        "first": first,
+        "links": [
+            first,
+            PageLink(
+                "Previous", _page_url(path, query, max(0, offset - limit)) if has_prev else None
+            ),
+            PageLink("Next", _page_url(path, query, offset + limit) if has_next else None),
+            PageLink("Last", _page_url(path, query, last) if has_next and last > offset else None),
+        ],
+        "from_index": offset + 1 if page.events else 0,
+        "to_index": offset + len(page.events),
+        "beyond_end": offset > 0 and offset >= total,
+    }
+
+
+def _job_heading(project_id: str, job_id: str) -> Job | None:
+    """The job's name and phase for the heading; the timeline works without it."""
+    try:
+        return get_client().get_job(project_id, job_id)
+    except ModelArtsError as exc:
+        logger.info("job heading unavailable: %s", type(exc).__name__)
+        return None
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def events(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
+    if not is_project_id(project_id):
+        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
+    if not is_job_id(job_id):
+        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+
+    partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    template = "timeline/events.html#results" if partial else "timeline/events.html"
+    form = EventFiltersForm(request.GET)
+    context: dict[str, Any] = {
+        "project_id": project_id,
+        "job_id": job_id,
+        "form": form,
+        "page_sizes": PAGE_SIZES,
+    }
+    if not form.is_valid():
+        context["picker"] = {
+            "start_time": request.GET.get("start_time", ""),
+            "end_time": request.GET.get("end_time", ""),
+        }
+        if not partial:
+            return render(request, template, context, status=400)
+        # The messages belong next to the fields, which sit outside the
+        # results region: swap the whole main area this once.
+        response = render(request, "timeline/events.html", context, status=400)
+        return reswap(reselect(retarget(response, "#main"), "#main"), "outerHTML")
+
+    query = form.to_query()
+    params = canonical_params(query)
+    canonical_url = f"{request.path}?{encode(params)}" if params else request.path
+    if not partial and not is_canonical(request.GET, params):
+        # One URL per view: empty fields, defaults and naive times from the
+        # plain form become the short absolute link that gets shared.
+        return HttpResponseRedirect(canonical_url)
+
+    context.update(
+        query=query,
+        canonical_url=canonical_url,
+        picker={
+            "start_time": format_picker_value(query.start),
+            "end_time": format_picker_value(query.end),
+        },
+    )
+    try:
+        page = get_client().list_events(project_id, job_id, query)
+    except ModelArtsError as exc:
+        response = upstream_error(request, template, context, exc)
+    else:
+        context.update(page=page, pages=_pagination(request.path, query, page))
+        if not partial:
+            context["job"] = _job_heading(project_id, job_id)
+        response = render(request, template, context)
+    if partial:
+        # Push the canonical URL, not the form's raw one, so Back, Reload
+        # and a copied address all show this view.
+        response = push_url(response, canonical_url)
+    return response
