@@ -16,6 +16,11 @@ class TokenAuth(AuthBase):
         request.headers["X-Auth-Token"] = self._token
         return request
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a page or a log line."""
+        return (self._token,)
+
     def __repr__(self) -> str:
         # Never the token itself, should this object end up in a log.
         return "TokenAuth(<redacted>)"

@@ -368,7 +368,7 @@ class ModelArtsClient:
                     request_id=request_id,
                 )
             return body
-        code, msg = parse_error_body(body)
+        code, msg = (self._redact(text) for text in parse_error_body(body))
         if not request_id and isinstance(body, dict):
             request_id = str(body.get("request_id") or "")[:100]
         details: dict[str, Any] = {
@@ -415,6 +415,18 @@ class ModelArtsClient:
                 raise errors.JobNotFound("ModelArts has no training job with this id.", **details)
             raise errors.NotFound(f"ModelArts answered 404{named}.", **details)
         raise errors.UpstreamUnavailable(f"ModelArts answered {status}{named}.", **details)
+
+    def _redact(self, text: str) -> str:
+        """Remove our own credentials from upstream text before anyone sees it.
+
+        A gateway that echoes request headers into its error message would
+        otherwise put the token on the page.
+        """
+        secrets = getattr(self.auth, "secrets", ())
+        for secret in secrets:
+            if secret and secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
 
     def _log(
         self,
