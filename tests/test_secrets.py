@@ -12,8 +12,8 @@ from django.test import Client
 ENDPOINT = "https://modelarts.test-region.example.com"
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 JOB = "3faf5c03-aaa1-4cbe-879d-24b05d997347"
-TOKEN = "MIIT-token-SECRET-4f9a1c"  # noqa: S105 - a fake, recognisable secret
-SECRET_KEY = "django-SECRET-key-77e0b2"  # noqa: S105
+TOKEN = "MIIT-token-SECRET-4f9a1c"  # fake, recognisable secrets
+SECRET_KEY = "django-SECRET-key-77e0b2"
 SECRETS = (TOKEN, SECRET_KEY)
 
 EVENTS_URL = f"{ENDPOINT}/v2/{PROJECT}/training-jobs/{JOB}/events"
@@ -32,7 +32,7 @@ UPSTREAM_ANSWERS = [
     pytest.param(
         {
             "status": 400,
-            "json": {"error_code": "ModelArts.0101", "error_msg": f"bad header X-Auth-Token={TOKEN}"},
+            "json": {"error_code": "ModelArts.0101", "error_msg": f"bad X-Auth-Token={TOKEN}"},
         },
         id="bad-request-echoing-the-token",
     ),
