@@ -18,10 +18,11 @@ def parse_instant(text: str) -> datetime:
     text = text.strip()
     if not text:
         raise BadInstant("Enter a time.")
+    # Checked before the try below, which would replace its message.
+    if text.isdigit() and len(text) > 15:
+        raise BadInstant("That epoch-milliseconds value is out of range.")
     try:
         if text.isdigit():
-            if len(text) > 15:
-                raise BadInstant("That epoch-milliseconds value is out of range.")
             millis = int(text)
             # Integer arithmetic: a float division can land a microsecond off.
             moment = datetime.fromtimestamp(millis // 1000, tz=UTC).replace(
@@ -35,7 +36,11 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59-01:00 parses, but is past the last UTC datetime.
+        raise BadInstant("That time is out of range.") from None
     if not 1970 <= moment.year <= 9999:
         raise BadInstant("That time is out of range.")
     return moment
@@ -44,7 +49,8 @@ def parse_instant(text: str) -> datetime:
 def format_instant(moment: datetime) -> str:
     """The canonical URL form: UTC with Z, milliseconds only when present."""
     moment = moment.astimezone(UTC)
-    if moment.microsecond:
+    # Below a millisecond is dropped: .000Z would not read back as itself.
+    if moment.microsecond // 1000:
         text = moment.isoformat(timespec="milliseconds")
     else:
         text = moment.isoformat(timespec="seconds")
