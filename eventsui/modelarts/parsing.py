@@ -44,7 +44,10 @@ def parse_count(value: Any, name: str, default: int | None = None) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+        try:
+            return int(value.strip())
+        except ValueError:  # "--5", or digits int() does not read, such as "²"
+            pass
     raise WrongShape(f"{name} is not a number")
 
 
@@ -71,7 +74,10 @@ def parse_epoch_ms(value: Any) -> datetime | None:
         return None
     if millis <= 0:
         return None
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime holds
+        return None
 
 
 def _text(value: Any) -> str:
@@ -129,7 +135,8 @@ def parse_job(raw: Any) -> Job:
     resource = spec.get("resource") if isinstance(spec, Mapping) else None
     resource = resource if isinstance(resource, Mapping) else {}
     task_statuses = []
-    for item in status.get("task_statuses") or []:
+    raw_statuses = status.get("task_statuses")
+    for item in raw_statuses if isinstance(raw_statuses, list) else []:
         if isinstance(item, Mapping):
             try:
                 exit_code: int | None = parse_count(item.get("exit_code"), "exit_code")
