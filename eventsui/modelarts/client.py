@@ -100,7 +100,13 @@ class ModelArtsClient:
         https://support.huaweicloud.com/intl/en-us/api-modelarts/ListTrainingJobEvents.html
         """
         path = _job_path(project_id, job_id) + "/events"
-        if self.config.events_offset == "records" or query.offset % query.limit == 0:
+        # A limit below 1 goes up as it is, for the upstream to refuse (400), as
+        # there is no page index to compute from it.
+        if (
+            self.config.events_offset == "records"
+            or query.limit < 1
+            or query.offset % query.limit == 0
+        ):
             page = self._events_request(path, query, query.offset)
         else:
             page = self._events_unaligned(path, query)
@@ -108,11 +114,8 @@ class ModelArtsClient:
 
     def get_job(self, project_id: str, job_id: str) -> Job:
         """ShowTrainingJobDetails: GET /v2/{project_id}/training-jobs/{id}."""
-        body = self._call("GET", _job_path(project_id, job_id), job_call=True)
-        try:
-            return parse_job(body)
-        except WrongShape as exc:
-            raise _wrong_shape(exc) from None
+        job: Job = self._call("GET", _job_path(project_id, job_id), job_call=True, parse=parse_job)
+        return job
 
     def list_jobs(
         self,
@@ -144,18 +147,22 @@ class ModelArtsClient:
         if filters:
             body["filters"] = filters
         # A search is a read, so it is retried like a GET.
-        result = self._call("POST", f"/v2/{project_id}/training-job-searches", json_body=body)
-        try:
-            return parse_job_page(result)
-        except WrongShape as exc:
-            raise _wrong_shape(exc) from None
+        result: JobPage = self._call(
+            "POST",
+            f"/v2/{project_id}/training-job-searches",
+            json_body=body,
+            parse=parse_job_page,
+        )
+        return result
 
     # -- events paging -----------------------------------------------------
 
     def _events_request(self, path: str, query: EventQuery, offset: int) -> EventPage:
         params: dict[str, str] = {
             "offset": str(
-                offset if self.config.events_offset == "records" else offset // query.limit
+                offset
+                if self.config.events_offset == "records" or query.limit < 1
+                else offset // query.limit
             ),
             "limit": str(query.limit),
             "order": query.order,
@@ -171,11 +178,13 @@ class ModelArtsClient:
         if query.start is not None and query.end is not None:
             params["start_time"] = str(epoch_ms(query.start))
             params["end_time"] = str(epoch_ms(query.end))
-        body = self._call("GET", path, params=params, job_call=True)
-        try:
-            page = parse_event_page(body, requested_order=query.order)
-        except WrongShape as exc:
-            raise _wrong_shape(exc) from None
+        page: EventPage = self._call(
+            "GET",
+            path,
+            params=params,
+            job_call=True,
+            parse=lambda body: parse_event_page(body, requested_order=query.order),
+        )
         # Report the record offset whatever the server echoed, so paging
         # arithmetic above this layer never depends on the offset mode.
         return EventPage(
@@ -214,8 +223,9 @@ class ModelArtsClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         job_call: bool = False,
+        parse: Callable[[Any], Any] = lambda body: body,
     ) -> Any:
-        """Send one logical call, with retries; return its parsed JSON body."""
+        """Send one logical call, with retries; return its JSON body through `parse`."""
         config = self.config
         url = config.endpoint.rstrip("/") + path
         started = self._clock()
@@ -255,8 +265,16 @@ class ModelArtsClient:
             except errors.ModelArtsError as exc:
                 self._log(method, path, exc.upstream_status, started, attempt, exc)
                 raise
+            # Parsed here, so an answer of the wrong shape is logged as the
+            # failure it is, not as a successful call.
+            try:
+                result = parse(body)
+            except WrongShape as exc:
+                failure = _wrong_shape(exc)
+                self._log(method, path, status, started, attempt, failure)
+                raise failure from None
             self._log(method, path, status, started, attempt, None)
-            return body
+            return result
 
     def _attempt(
         self,
