@@ -67,6 +67,15 @@ if MODELARTS_CONNECT_TIMEOUT <= 0 or MODELARTS_READ_TIMEOUT <= 0:
     raise ImproperlyConfigured("MODELARTS_*_TIMEOUT must be positive numbers of seconds")
 # Whether the sandbox applies the `source` filter (the real service may not).
 SANDBOX_APPLIES_SOURCE = _bool("SANDBOX_APPLIES_SOURCE", True)
+# Upstream answers are cached (eventsui/modelarts/cache.py) for TTL_ACTIVE
+# seconds while a job may change, TTL_FINISHED once it is finished.
+MODELARTS_CACHE_TTL_ACTIVE = env.int("MODELARTS_CACHE_TTL_ACTIVE", default=5)
+MODELARTS_CACHE_TTL_FINISHED = env.int("MODELARTS_CACHE_TTL_FINISHED", default=3600)
+if MODELARTS_CACHE_TTL_ACTIVE < 0 or MODELARTS_CACHE_TTL_FINISHED < 0:
+    raise ImproperlyConfigured("MODELARTS_CACHE_TTL_* must be whole seconds, 0 or more")
+# locmemcache:// is one cache per process; redis://host:6379/0 (or
+# rediscache:///path/to/redis.sock) is shared by all processes.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -84,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag from the body and 304 for If-None-Match, pages and htmx fragments alike.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,7 +182,7 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 

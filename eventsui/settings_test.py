@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 for name in ("MODELARTS_ENDPOINT", "MODELARTS_PROJECT_ID", "MODELARTS_AUTH_TOKEN"):
     os.environ[name] = ""
+# No cached upstream answers leak from one test to the next; the cache's own
+# tests choose a cache (tests/test_modelarts_cache.py).
+os.environ["CACHE_URL"] = "dummycache://"
 
 from .settings import *  # noqa: E402, F403
 

@@ -4,15 +4,34 @@ from django.urls import path
 
 from eventsui.core import views as core_views
 from eventsui.jobs import views as jobs_views
+from eventsui.timeline import export as timeline_export
+from eventsui.timeline import failure as timeline_failure
+from eventsui.timeline import histogram as timeline_histogram
 from eventsui.timeline import views as timeline_views
 
 urlpatterns = [
     path("", jobs_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/events/",
         timeline_views.events,
         name="events",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/events/export/",
+        timeline_export.export,
+        name="events_export",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/events/histogram/",
+        timeline_histogram.histogram,
+        name="events_histogram",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/failure/",
+        timeline_failure.failure,
+        name="job_failure",
     ),
 ]
 

@@ -5,12 +5,40 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from eventsui.modelarts import ModelArtsError, default_project_id, get_client
+from eventsui.modelarts.client import ModelArtsClient
+
+
+def _not_ready(reason: str) -> HttpResponse:
+    return HttpResponse(f"not ready: {reason}\n", content_type="text/plain", status=503)
+
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers. Touches neither the upstream nor the database."""
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: configured, and ModelArts answers a cheap call made past the cache.
+
+    503 with a short reason otherwise: names of settings and the kind of
+    failure, never the endpoint, a token or the upstream's own message. With
+    MODELARTS_ENDPOINT unset the sandbox is the upstream, and is checked the same way.
+    """
+    project_id = default_project_id()
+    if not project_id:
+        return _not_ready("MODELARTS_PROJECT_ID is not set")
+    try:
+        # The class's own method: a caching client would answer from the cache.
+        ModelArtsClient.list_jobs(get_client(), project_id, limit=1)
+    except ModelArtsError as exc:
+        code = f" ({exc.error_code})" if exc.error_code else ""
+        return _not_ready(f"{exc.title}{code}")
+    return HttpResponse("ready\n", content_type="text/plain")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -11,13 +11,14 @@ import threading
 from django.conf import settings
 
 from .auth import TokenAuth
-from .client import ClientConfig, ModelArtsClient, new_session
+from .cache import CachedModelArtsClient, auth_identity
+from .client import ClientConfig, new_session
 from .errors import JobNotFound, ModelArtsError
 from .types import Event, EventPage, EventQuery, Job, JobPage
 
 SANDBOX_ENDPOINT = "http://modelarts.sandbox.invalid"
 
-_clients: dict[tuple[object, ...], ModelArtsClient] = {}
+_clients: dict[tuple[object, ...], CachedModelArtsClient] = {}
 _clients_lock = threading.Lock()
 
 
@@ -35,8 +36,8 @@ def default_project_id() -> str:
     return ""
 
 
-def get_client() -> ModelArtsClient:
-    """The process's client for the configured endpoint (one Session each)."""
+def get_client() -> CachedModelArtsClient:
+    """The process's client for the configured endpoint (one Session each), cached."""
     endpoint = settings.MODELARTS_ENDPOINT or SANDBOX_ENDPOINT
     config = ClientConfig(
         endpoint=endpoint,
@@ -54,8 +55,11 @@ def get_client() -> ModelArtsClient:
                 from eventsui.sandbox.adapter import SandboxAdapter
 
                 session.mount(SANDBOX_ENDPOINT, SandboxAdapter())
-            client = ModelArtsClient(
-                config, auth=TokenAuth(token) if token else None, session=session
+            client = CachedModelArtsClient(
+                config,
+                identity=auth_identity(token),
+                auth=TokenAuth(token) if token else None,
+                session=session,
             )
             _clients[key] = client
         return client

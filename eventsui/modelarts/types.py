@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from .ids import is_job_id
@@ -92,6 +92,14 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.phase in ("Failed", "Completed", "Terminated", "Abnormal")
+
+    @property
+    def ended(self) -> datetime | None:
+        """When a finished job ended: its start (or creation) plus its duration."""
+        start = self.started or self.created
+        if not self.finished or start is None:
+            return None
+        return start + timedelta(milliseconds=self.duration_ms or 0)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from eventsui.modelarts.types import (
     Order,
 )
 
+from .anchors import ANCHOR_RE
 from .times import BadInstant, format_instant, parse_instant
 
 PAGE_SIZES = (20, 50, 100)
@@ -62,6 +63,14 @@ class EventFiltersForm(forms.Form):
     )
     limit = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
+    # Not a filter: the id of the row to highlight (see anchors.py).
+    mark = forms.RegexField(
+        regex=ANCHOR_RE,
+        max_length=40,
+        required=False,
+        label="Marked row",
+        error_messages={"invalid": "Enter an event id: ev- and 12 hex digits."},
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -91,7 +100,7 @@ class EventFiltersForm(forms.Form):
         )
 
 
-def canonical_params(query: EventQuery) -> dict[str, str]:
+def canonical_params(query: EventQuery, mark: str = "") -> dict[str, str]:
     """The shortest query string that means this query, in a fixed order.
 
     Defaults and empty values are left out, times are written in UTC with Z,
@@ -113,6 +122,8 @@ def canonical_params(query: EventQuery) -> dict[str, str]:
         params["limit"] = str(query.limit)
     if query.offset:
         params["offset"] = str(query.offset)
+    if mark:
+        params["mark"] = mark
     return params
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,9 +14,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.core.upstream import bad_identifier, upstream_error
-from eventsui.modelarts import EventPage, EventQuery, Job, ModelArtsError, get_client
+from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.ids import is_job_id, is_project_id
 
+from .anchors import anchors
 from .forms import PAGE_SIZES, EventFiltersForm, canonical_params, encode, is_canonical
 from .times import format_picker_value
 
@@ -28,31 +30,50 @@ class PageLink:
     url: str | None  # None: shown, but not a link (already there)
 
 
-def _page_url(path: str, query: EventQuery, offset: int) -> str:
-    qs = encode(canonical_params(replace(query, offset=offset)))
+def _page_url(path: str, query: EventQuery, offset: int, mark: str = "") -> str:
+    qs = encode(canonical_params(replace(query, offset=offset), mark))
     return f"{path}?{qs}" if qs else path
 
 
-def _pagination(path: str, query: EventQuery, page: EventPage) -> dict[str, Any]:
+def _pagination(path: str, query: EventQuery, page: EventPage, mark: str = "") -> dict[str, Any]:
     limit, offset, total = query.limit, query.offset, page.total
     last = max(0, (total - 1) // limit * limit)
     has_prev = offset > 0
     has_next = offset + limit < total
-    first = PageLink("First", _page_url(path, query, 0) if has_prev else None)
+    beyond_end = offset > 0 and offset >= total
+    first = PageLink("First", _page_url(path, query, 0, mark) if has_prev else None)
     return {
         "first": first,
         "links": [
             first,
             PageLink(
-                "Previous", _page_url(path, query, max(0, offset - limit)) if has_prev else None
+                "Previous",
+                _page_url(path, query, max(0, offset - limit), mark) if has_prev else None,
             ),
-            PageLink("Next", _page_url(path, query, offset + limit) if has_next else None),
-            PageLink("Last", _page_url(path, query, last) if has_next and last > offset else None),
+            PageLink("Next", _page_url(path, query, offset + limit, mark) if has_next else None),
+            # Beyond the end too: the last page is not "already there".
+            PageLink(
+                "Last", _page_url(path, query, last, mark) if has_next or beyond_end else None
+            ),
         ],
         "from_index": offset + 1 if page.events else 0,
         "to_index": offset + len(page.events),
-        "beyond_end": offset > 0 and offset >= total,
+        "beyond_end": beyond_end,
     }
+
+
+def _rows(path: str, query: EventQuery, page: EventPage) -> list[tuple[Event, str, str]]:
+    """Each event with its anchor and its permalink: this view, marking that row."""
+    ids = anchors(page.events, page.order)
+    return [
+        (event, anchor, f"{_page_url(path, query, query.offset, anchor)}#{anchor}")
+        for event, anchor in zip(page.events, ids, strict=True)
+    ]
+
+
+# Fetches the job heading beside the events call, so a full page waits for
+# the slower of the two upstream calls rather than for both in a row.
+_heading_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="job-heading")
 
 
 def _job_heading(project_id: str, job_id: str) -> Job | None:
@@ -89,12 +110,14 @@ def events(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
         if not partial:
             return render(request, template, context, status=400)
         # The messages belong next to the fields, which sit outside the
-        # results region: swap the whole main area this once.
+        # results region: swap the form and the results this once (the job
+        # heading stays, since it is not fetched for a refused query).
         response = render(request, "timeline/events.html", context, status=400)
-        return reswap(reselect(retarget(response, "#main"), "#main"), "outerHTML")
+        return reswap(reselect(retarget(response, "#timeline"), "#timeline"), "outerHTML")
 
     query = form.to_query()
-    params = canonical_params(query)
+    mark = form.cleaned_data["mark"]
+    params = canonical_params(query, mark)
     canonical_url = f"{request.path}?{encode(params)}" if params else request.path
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
@@ -109,14 +132,26 @@ def events(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
             "end_time": format_picker_value(query.end),
         },
     )
+    heading = None if partial else _heading_pool.submit(_job_heading, project_id, job_id)
     try:
         page = get_client().list_events(project_id, job_id, query)
     except ModelArtsError as exc:
-        response = upstream_error(request, template, context, exc)
+        failure: ModelArtsError | None = exc
     else:
-        context.update(page=page, pages=_pagination(request.path, query, page))
-        if not partial:
-            context["job"] = _job_heading(project_id, job_id)
+        failure = None
+    if heading is not None:
+        # Waited for even when the events failed: the heading still names
+        # the job, and no upstream call outlives the request that made it.
+        context["job"] = heading.result()
+    if failure is not None:
+        response = upstream_error(request, template, context, failure)
+    else:
+        context.update(
+            page=page,
+            pages=_pagination(request.path, query, page, mark),
+            rows=_rows(request.path, query, page),
+            mark=mark,
+        )
         response = render(request, template, context)
     if partial:
         # Push the canonical URL, not the form's raw one, so Back, Reload

@@ -1,0 +1,307 @@
+"""Upstream answers kept in Django's cache, and one upstream call per cold key.
+
+CachedModelArtsClient is a ModelArtsClient whose three reads answer from the
+cache when they can (a subclass, so code typed for the client takes it). What it decides, and why:
+
+- Keys are a digest of the call, the endpoint, the events offset mode, the
+  caller's identity (a digest of the credentials, never the credentials) and
+  every argument, so other credentials or projects never share an entry.
+- An answer lives as long as it can stay true: TTL_ACTIVE (seconds) while the
+  job may still change, TTL_FINISHED once it is finished and a grace period
+  has passed (Kubernetes events such as pod deletions arrive after the phase
+  changes). The phase is read from the cached job record only, never fetched
+  for this purpose: an events call costs no extra upstream call and never
+  waits on the job call, and the record is written whenever a page shows the
+  job's heading.
+- Errors are not cached: the next request asks again. Requests waiting on the
+  same call in this process share its error, though, so a failing upstream is
+  not asked once per waiter.
+- Single flight: per key, one thread of a process calls upstream and the
+  others wait for its answer; across processes sharing the cache (Redis) a
+  short lock taken with cache.add makes the others poll the cache for a
+  bounded time, then call upstream themselves.
+- A cache that fails (Redis down) is logged and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.utils import timezone
+from requests.auth import AuthBase
+
+from .client import ClientConfig, ModelArtsClient, epoch_ms
+from .types import EventPage, EventQuery, Job, JobPage
+
+logger = logging.getLogger("eventsui.modelarts.cache")
+
+T = TypeVar("T")
+
+# Part of every key. Values are pickled dataclasses: bump this when one of
+# them changes shape, so no process reads another layout.
+SCHEMA = 1
+_MISS = object()
+_POLL_FIRST = 0.02
+_POLL_MAX = 0.25
+# How long after a job ends its events are taken as final.
+FINAL_AFTER = timedelta(minutes=2)
+
+
+def auth_identity(token: str) -> str:
+    """Who the calls run as, for cache keys: a digest of the token, never the token."""
+    if not token:
+        return "anonymous"
+    return hashlib.sha256(b"eventsui.modelarts.token\0" + token.encode()).hexdigest()[:32]
+
+
+@dataclass
+class _Flight:
+    """One upstream call in progress in this process, and its outcome."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+
+class CachedModelArtsClient(ModelArtsClient):
+    """A ModelArtsClient whose reads go through Django's cache (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        identity: str,
+        auth: AuthBase | None = None,
+        session: requests.Session | None = None,
+        cache: BaseCache | None = None,
+        lock_timeout: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(config, auth=auth, session=session, sleep=sleep, clock=clock)
+        self.identity = identity
+        # None: caches["default"], looked up per call so settings can change it.
+        self._cache = cache
+        # About one upstream call's own deadline (retries included): how long
+        # another process may hold a key's lock and be waited for.
+        self.lock_timeout = lock_timeout or (
+            config.connect_timeout + config.read_timeout + config.retry_wait_budget
+        )
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+
+    @property
+    def cache(self) -> BaseCache:
+        return self._cache if self._cache is not None else caches["default"]
+
+    # -- the client's calls ------------------------------------------------
+
+    def list_events(self, project_id: str, job_id: str, query: EventQuery) -> EventPage:
+        key = self._key("events", project=project_id, job=job_id, query=_query_parts(query))
+
+        def fetch() -> tuple[EventPage, int]:
+            ttl = self._events_ttl(project_id, job_id, query)
+            return super(CachedModelArtsClient, self).list_events(project_id, job_id, query), ttl
+
+        return self._cached(key, fetch)
+
+    def get_job(self, project_id: str, job_id: str) -> Job:
+        key = self._key("job", project=project_id, job=job_id)
+
+        def fetch() -> tuple[Job, int]:
+            job = super(CachedModelArtsClient, self).get_job(project_id, job_id)
+            return job, _finished_ttl() if job.finished else _active_ttl()
+
+        return self._cached(key, fetch)
+
+    def list_jobs(
+        self,
+        project_id: str,
+        *,
+        page: int = 0,
+        limit: int = 50,
+        name: str = "",
+        phases: tuple[str, ...] = (),
+    ) -> JobPage:
+        key = self._key(
+            "jobs", project=project_id, page=page, limit=limit, name=name, phases=list(phases)
+        )
+
+        def fetch() -> tuple[JobPage, int]:
+            # New jobs appear at any time: always the short TTL.
+            jobs = super(CachedModelArtsClient, self).list_jobs(
+                project_id, page=page, limit=limit, name=name, phases=phases
+            )
+            return jobs, _active_ttl()
+
+        return self._cached(key, fetch)
+
+    # -- time to live ------------------------------------------------------
+
+    def _events_ttl(self, project_id: str, job_id: str, query: EventQuery) -> int:
+        """TTL_FINISHED for the events of a job known to have finished a while ago.
+
+        Decided before the events are fetched, so a page fetched while the
+        job ran is never kept as final.
+        """
+        now = timezone.now()
+        if query.end is not None and query.end >= now:
+            return _active_ttl()
+        job = _get(self.cache, self._key("job", project=project_id, job=job_id))
+        if not isinstance(job, Job) or job.ended is None or now - job.ended < FINAL_AFTER:
+            return _active_ttl()
+        return _finished_ttl()
+
+    # -- keys --------------------------------------------------------------
+
+    def _key(self, call: str, **parts: Any) -> str:
+        material = {
+            "endpoint": self.config.endpoint,
+            "events_offset": self.config.events_offset,
+            "identity": self.identity,
+            **parts,
+        }
+        digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        return f"modelarts:{SCHEMA}:{call}:{digest}"
+
+    # -- single flight -----------------------------------------------------
+
+    def _cached(self, key: str, fetch: Callable[[], tuple[T, int]]) -> T:
+        cache = self.cache
+        value = _get(cache, key)
+        if value is not _MISS:
+            return value
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            leads = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leads:
+            if flight.done.wait(self.lock_timeout):
+                if flight.error is not None:
+                    raise flight.error
+                return flight.value
+            logger.warning("waited %.0fs for a call in this process; calling", self.lock_timeout)
+            return self._lead(cache, key, fetch)
+        try:
+            flight.value = self._lead(cache, key, fetch)
+            return flight.value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flights_lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def _lead(self, cache: BaseCache, key: str, fetch: Callable[[], tuple[T, int]]) -> T:
+        """This process's call for key, unless another process makes it first."""
+        lock_key = f"{key}:lock"
+        owner = uuid.uuid4().hex
+        locked = _add(cache, lock_key, owner, math.ceil(self.lock_timeout))
+        if not locked:
+            value = self._wait_for_other(cache, key, lock_key)
+            if value is not _MISS:
+                return value
+        try:
+            if locked:
+                # Another process may have stored it between our miss and the lock.
+                value = _get(cache, key)
+                if value is not _MISS:
+                    return value
+            result, ttl = fetch()
+            if ttl > 0:
+                _set(cache, key, result, ttl)
+            return result
+        finally:
+            if locked and _get(cache, lock_key) == owner:
+                _delete(cache, lock_key)
+
+    def _wait_for_other(self, cache: BaseCache, key: str, lock_key: str) -> Any:
+        """Poll for the value another process is fetching; _MISS if it never comes."""
+        deadline = self._clock() + self.lock_timeout
+        delay = _POLL_FIRST
+        while self._clock() < deadline:
+            self._sleep(delay)
+            delay = min(delay * 2, _POLL_MAX)
+            value = _get(cache, key)
+            if value is not _MISS:
+                return value
+            if _get(cache, lock_key) is _MISS:
+                # The other process let go: stored just now, or failed.
+                return _get(cache, key)
+        logger.info("gave up waiting for another process's call; calling")
+        return _MISS
+
+
+def _active_ttl() -> int:
+    return int(settings.MODELARTS_CACHE_TTL_ACTIVE)
+
+
+def _finished_ttl() -> int:
+    return int(settings.MODELARTS_CACHE_TTL_FINISHED)
+
+
+def _query_parts(query: EventQuery) -> dict[str, Any]:
+    """Every field of the query, times as the epoch milliseconds sent upstream."""
+    parts: dict[str, Any] = {}
+    for f in fields(query):
+        value = getattr(query, f.name)
+        parts[f.name] = epoch_ms(value) if isinstance(value, datetime) else value
+    return parts
+
+
+# The cache is an optimisation: when its backend fails (Redis down, a value
+# that no longer unpickles) the call goes upstream and the failure is logged.
+# Backends raise their own exception types, hence the broad catches.
+
+
+def _get(cache: BaseCache, key: str) -> Any:
+    try:
+        return cache.get(key, _MISS)
+    except Exception as exc:
+        _log_cache_failure("get", exc)
+        return _MISS
+
+
+def _set(cache: BaseCache, key: str, value: Any, ttl: int) -> None:
+    try:
+        cache.set(key, value, ttl)
+    except Exception as exc:
+        _log_cache_failure("set", exc)
+
+
+def _add(cache: BaseCache, key: str, value: str, ttl: int) -> bool:
+    try:
+        return bool(cache.add(key, value, ttl))
+    except Exception as exc:
+        _log_cache_failure("add", exc)
+        return True  # no lock to be had: lead, as without a shared cache
+
+
+def _delete(cache: BaseCache, key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception as exc:
+        _log_cache_failure("delete", exc)
+
+
+def _log_cache_failure(operation: str, exc: Exception) -> None:
+    logger.warning("cache %s failed, going without: %s: %s", operation, type(exc).__name__, exc)
+
+
+__all__ = ["CachedModelArtsClient", "auth_identity"]

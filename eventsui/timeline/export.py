@@ -1,0 +1,459 @@
+"""Export every event of a job that matches the timeline's filters, as a download.
+
+GET /projects/<project_id>/jobs/<job_id>/events/export/?format=csv|ndjson|json
+plus the timeline's own filters (level, source, pattern, start_time, end_time,
+order). The choices made here:
+
+- Input. The filters go through EventFiltersForm, so bad input answers 400 as
+  on the timeline and nothing is asked of ModelArts. `limit` and `offset` are
+  validated like there (a malformed one is still 400) and then ignored: an
+  export is every matching event, so a timeline URL with `export/` added works
+  as it is. `format` defaults to csv; any other value than csv, ndjson or json
+  is 400.
+- A frozen window. The export reads pages by offset, so events arriving while
+  it runs would shift the pages and duplicate or drop rows. The window is fixed
+  when the export begins and sent upstream explicitly with every page: without
+  start_time/end_time it is [the job's create time minus a minute, the moment
+  the export began] (the Unix epoch when the create time is unknown); a given
+  end_time later than that moment is cut to it, since no event can carry a
+  later time yet. The window actually used names the file.
+- Paging. The first page of 100 is read before the response starts, so a
+  failure then is the ordinary error page with the ordinary status; it also
+  gives `total`. The other pages are read through a pool of at most
+  MAX_IN_FLIGHT threads, keeping at most that many pages requested ahead of
+  the one being written (in flight or finished), and written in order. Memory
+  is bounded by that window, never by the job's size. The bound is per export.
+  Pages are read past the cache in front of the client (each is read once,
+  under a window no other request shares). A reader that goes away stops the
+  export; calls already in flight end on their own within their deadline.
+- A failure after the first byte cannot change the status any more, so the
+  file says it instead: CSV ends with a row `# EXPORT INCOMPLETE: <reason>`,
+  NDJSON with a line {"error": ..., "complete": false, "count": n}, and the
+  JSON document is an object whose "complete" is false and "error" a reason
+  (true and null when every page arrived). A `total` that changes between
+  pages, or a page shorter than the total implies, counts as such a failure,
+  since rows may then be duplicated or missing.
+- CSV: a header row (time, level, source, message), quoting by the csv module,
+  and cells starting with = + - @ tab or carriage return prefixed with a single
+  quote, since messages come from arbitrary training code and spreadsheets
+  would run them as formulas. NDJSON and JSON carry the text unchanged.
+- Times are ISO 8601 with the offset ModelArts sent (+08:00 in its example); a
+  time it sent that cannot be read is written as it was sent.
+- One log line per export: format, rows, pages, duration and how it ended.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from eventsui.core.upstream import bad_identifier
+from eventsui.modelarts import (
+    Event,
+    EventPage,
+    EventQuery,
+    Job,
+    JobNotFound,
+    ModelArtsError,
+    get_client,
+)
+from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts.ids import is_job_id, is_project_id
+from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+from .forms import EventFiltersForm, canonical_params, encode
+from .times import format_instant
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = MAX_PAGE_SIZE
+MAX_IN_FLIGHT = 8
+START_SLACK = timedelta(minutes=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+}
+CSV_HEADER = ("time", "level", "source", "message")
+INCOMPLETE_MARKER = "# EXPORT INCOMPLETE"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- cells and rows ---------------------------------------------------------------
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as text a spreadsheet will not evaluate as a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def event_time(event: Event) -> str:
+    return event.time.isoformat() if event.time is not None else event.time_text
+
+
+def event_record(event: Event) -> dict[str, str]:
+    return {
+        "time": event_time(event),
+        "level": event.level,
+        "source": event.source,
+        "message": event.message,
+    }
+
+
+class _Echo:
+    """A file for csv.writer whose write() hands the formatted line back."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+class CsvWriter:
+    def __init__(self) -> None:
+        self._csv = csv.writer(_Echo())
+
+    def head(self) -> str:
+        return str(self._csv.writerow(CSV_HEADER))
+
+    def rows(self, events: tuple[Event, ...]) -> str:
+        return "".join(
+            str(
+                self._csv.writerow(
+                    [spreadsheet_safe(value) for value in event_record(event).values()]
+                )
+            )
+            for event in events
+        )
+
+    def tail(self, error: str | None, count: int) -> str:
+        if error is None:
+            return ""
+        return str(self._csv.writerow([f"{INCOMPLETE_MARKER}: {error} ({count} rows written)"]))
+
+
+class NdjsonWriter:
+    def head(self) -> str:
+        return ""
+
+    def rows(self, events: tuple[Event, ...]) -> str:
+        return "".join(_dumps(event_record(event)) + "\n" for event in events)
+
+    def tail(self, error: str | None, count: int) -> str:
+        if error is None:
+            return ""
+        return _dumps({"error": error, "complete": False, "count": count}) + "\n"
+
+
+class JsonWriter:
+    """One object, {..., "events": [...], "count", "complete", "error"}, written as it goes."""
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self._meta = meta
+        self._first = True
+
+    def head(self) -> str:
+        # The object's opening and the meta fields, leaving "events" open.
+        opening = _dumps({**self._meta, "events": []})
+        return opening[: -len("[]}")] + "[\n"
+
+    def rows(self, events: tuple[Event, ...]) -> str:
+        parts = []
+        for event in events:
+            parts.append(("" if self._first else ",\n") + _dumps(event_record(event)))
+            self._first = False
+        return "".join(parts)
+
+    def tail(self, error: str | None, count: int) -> str:
+        closing = _dumps({"count": count, "complete": error is None, "error": error})
+        return "\n], " + closing[1:] + "\n"
+
+
+Writer = CsvWriter | NdjsonWriter | JsonWriter
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# -- the window and the file name ---------------------------------------------------
+
+
+def frozen_window(query: EventQuery, job: Job | None, began: datetime) -> tuple[datetime, datetime]:
+    """The [start, end] every page is asked for, fixed when the export begins."""
+    if query.start is not None and query.end is not None:
+        return query.start, max(query.start, min(query.end, began))
+    start = job.created - START_SLACK if job is not None and job.created is not None else EPOCH
+    return max(EPOCH, min(start, began)), began
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def export_filename(name: str, start: datetime, end: datetime, fmt: str) -> str:
+    safe_name = _UNSAFE_FILENAME.sub("_", name).strip("_-")[:64] or "job"
+    return f"{safe_name}_events_{_stamp(start)}-{_stamp(end)}.{fmt}"
+
+
+def export_url(project_id: str, job_id: str, query: EventQuery, fmt: str) -> str:
+    """The export of a timeline view: its filters, without its page."""
+    params = canonical_params(replace(query, offset=0, limit=DEFAULT_PAGE_SIZE))
+    params["format"] = fmt
+    path = reverse("events_export", args=[project_id, job_id])
+    return f"{path}?{encode(params)}"
+
+
+# -- streaming ----------------------------------------------------------------------
+
+
+class _Inconsistent(Exception):
+    """Pages that do not add up: rows may be duplicated or missing."""
+
+
+def _check(page: EventPage, total: int) -> None:
+    if page.total != total:
+        raise _Inconsistent(
+            f"ModelArts changed the number of matching events during the export "
+            f"({total}, then {page.total})."
+        )
+    expected = min(PAGE_SIZE, max(0, total - page.offset))
+    # Fewer rows are expected when the source filter was applied here.
+    if len(page.events) < expected and not page.source_filter_ignored:
+        raise _Inconsistent(
+            f"ModelArts sent {len(page.events)} events at offset {page.offset} "
+            f"where {expected} were expected."
+        )
+
+
+@dataclass
+class _Progress:
+    rows: int = 0
+    pages: int = 0
+    outcome: str = "aborted by the client"
+
+
+def _read_page(
+    client: ModelArtsClient, project_id: str, job_id: str, query: EventQuery
+) -> EventPage:
+    # Straight to ModelArts, past any cache in front of the client: an export
+    # reads each page once, under a window no other request shares, and
+    # storing its pages would only push the timeline's entries out.
+    return ModelArtsClient.list_events(client, project_id, job_id, query)
+
+
+def _pages(
+    client: ModelArtsClient,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    first: EventPage,
+) -> Generator[EventPage, None, None]:
+    """The pages after the first, read ahead concurrently and yielded in order."""
+    offsets = iter(range(PAGE_SIZE, first.total, PAGE_SIZE))
+    window: deque[Future[EventPage]] = deque()
+    pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="events-export")
+
+    def fill() -> None:
+        while len(window) < MAX_IN_FLIGHT:
+            offset = next(offsets, None)
+            if offset is None:
+                return
+            page_query = replace(query, offset=offset)
+            window.append(pool.submit(_read_page, client, project_id, job_id, page_query))
+
+    try:
+        fill()
+        while window:
+            page = window.popleft().result()
+            fill()
+            yield page
+    finally:
+        # Not waiting: calls in flight end within the client's deadline on
+        # their own, and the marker or the closed connection need not wait.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _stream(
+    client: ModelArtsClient,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    first: EventPage,
+    writer: Writer,
+    log: dict[str, Any],
+) -> Iterator[str]:
+    progress = _Progress()
+    pages = _pages(client, project_id, job_id, query, first)
+    try:
+        error: str | None = None
+        yield writer.head()
+        try:
+            for page in chain((first,), pages):
+                _check(page, first.total)
+                progress.pages += 1
+                progress.rows += len(page.events)
+                yield writer.rows(page.events)
+        except ModelArtsError as exc:
+            error = f"{exc.title}: {exc.message}"
+        except _Inconsistent as exc:
+            error = str(exc)
+        except Exception:
+            # Logged with its traceback; the file must still say it is short.
+            logger.exception("events export failed in eventsui itself")
+            error = "eventsui failed while writing the export; the error has been logged."
+        progress.outcome = "complete" if error is None else f"incomplete: {error}"
+        yield writer.tail(error, progress.rows)
+    finally:
+        pages.close()
+        _log(log, progress.rows, progress.pages, progress.outcome)
+
+
+def _log(log: dict[str, Any], rows: int, pages: int, outcome: str) -> None:
+    logger.info(
+        "events export project=%s job=%s format=%s rows=%d pages=%d duration_ms=%.0f outcome=%s",
+        log["project_id"],
+        log["job_id"],
+        log["format"],
+        rows,
+        pages,
+        (time.monotonic() - log["started"]) * 1000,
+        outcome,
+    )
+
+
+# -- the view -----------------------------------------------------------------------
+
+
+def _timeline_url(request: HttpRequest, project_id: str, job_id: str) -> str:
+    params = request.GET.copy()
+    params.pop("format", None)
+    path = reverse("events", args=[project_id, job_id])
+    return f"{path}?{params.urlencode()}" if params else path
+
+
+def _refused(
+    request: HttpRequest,
+    project_id: str,
+    job_id: str,
+    *,
+    status: int,
+    title: str,
+    problems: list[str] | None = None,
+    error: ModelArtsError | None = None,
+) -> HttpResponse:
+    context = {
+        "status": status,
+        "title": title,
+        "problems": problems or [],
+        "timeline_url": _timeline_url(request, project_id, job_id),
+        "job_id": job_id,
+    }
+    if error is not None:
+        context["error"] = {
+            "status": error.status,
+            "title": error.title,
+            "message": error.message,
+            "upstream_status": error.upstream_status,
+            "error_code": error.error_code,
+            "error_msg": error.error_msg,
+            "request_id": error.request_id,
+        }
+    return render(request, "timeline/export_error.html", context, status=status)
+
+
+def _job_or_none(client: ModelArtsClient, project_id: str, job_id: str) -> Job | None:
+    """The job's name and create time; the export works without them."""
+    try:
+        return client.get_job(project_id, job_id)
+    except JobNotFound:
+        raise
+    except ModelArtsError as exc:
+        logger.info("export without job details: %s", type(exc).__name__)
+        return None
+
+
+@require_GET
+@never_cache
+def export(request: HttpRequest, project_id: str, job_id: str) -> HttpResponseBase:
+    if not is_project_id(project_id):
+        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
+    if not is_job_id(job_id):
+        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+    fmt = request.GET.get("format", "csv").lower()
+    form = EventFiltersForm(request.GET)
+    if fmt not in CONTENT_TYPES or not form.is_valid():
+        problems = [] if fmt in CONTENT_TYPES else ["Format: choose csv, ndjson or json."]
+        problems += [
+            f"{form[name].label}: {e}" if name != "__all__" else str(e)
+            for name, errors in form.errors.items()
+            for e in errors
+        ]
+        return _refused(
+            request,
+            project_id,
+            job_id,
+            status=400,
+            title="This export cannot be made",
+            problems=problems,
+        )
+
+    log = {"project_id": project_id, "job_id": job_id, "format": fmt, "started": time.monotonic()}
+    began = _now()
+    client = get_client()
+    try:
+        job = _job_or_none(client, project_id, job_id)
+        start, end = frozen_window(form.to_query(), job, began)
+        query = replace(form.to_query(), start=start, end=end, offset=0, limit=PAGE_SIZE)
+        first = _read_page(client, project_id, job_id, query)
+    except ModelArtsError as exc:
+        _log(log, 0, 0, f"failed before the first byte: {type(exc).__name__}")
+        return _refused(request, project_id, job_id, status=exc.status, title=exc.title, error=exc)
+
+    name = job.name if job is not None and job.name else job_id
+    writer: Writer
+    if fmt == "csv":
+        writer = CsvWriter()
+    elif fmt == "ndjson":
+        writer = NdjsonWriter()
+    else:
+        writer = JsonWriter(
+            {
+                "job": {"id": job_id, "name": name},
+                "level": query.level,
+                "source": query.source,
+                "pattern": query.pattern,
+                "order": query.order,
+                "start_time": format_instant(start),
+                "end_time": format_instant(end),
+            }
+        )
+    response = StreamingHttpResponse(
+        _stream(client, project_id, job_id, query, first, writer, log),
+        content_type=CONTENT_TYPES[fmt],
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, export_filename(name, start, end, fmt)
+    )
+    return response
