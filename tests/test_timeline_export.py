@@ -87,6 +87,7 @@ def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 def fake_upstream(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUpstream]:
     """A configured https endpoint answering from a generated list of events."""
     settings.MODELARTS_ENDPOINT = ENDPOINT
+    settings.MODELARTS_PROJECT_ID = PROJECT
     # Retries of a 503 would sleep; the outcome is the same without the wait.
     monkeypatch.setattr(get_client(), "_sleep", lambda seconds: None)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

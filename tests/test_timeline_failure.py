@@ -88,6 +88,7 @@ def event_queries(monkeypatch: pytest.MonkeyPatch) -> list[EventQuery]:
 @pytest.fixture
 def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
     settings.MODELARTS_ENDPOINT = ENDPOINT
+    settings.MODELARTS_PROJECT_ID = PROJECT
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 

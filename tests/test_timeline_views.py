@@ -162,6 +162,7 @@ def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
     """A configured endpoint whose answers each test registers."""
     settings.MODELARTS_ENDPOINT = ENDPOINT
+    settings.MODELARTS_PROJECT_ID = PROJECT
     # Whether the job itself is asked for (for the heading, for cache lifetimes)
     # is not what these tests are about: its answer is registered, not required.
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -633,10 +634,20 @@ def test_it_rejects_an_invalid_identifier_without_asking_upstream(
     assert upstream_calls == []
 
 
-def test_it_accepts_a_project_id_of_64_characters(client: Client) -> None:
+def test_it_accepts_a_project_id_of_64_characters(client: Client, settings: Any) -> None:
+    settings.MODELARTS_PROJECT_ID = "a" * 64
     response = client.get(f"/projects/{'a' * 64}/jobs/{FAILED_JOB_ID}/events/")
 
     assert response.status_code == 200
+
+
+def test_an_unconfigured_project_answers_404_without_an_upstream_call(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get(f"/projects/{'b' * 32}/jobs/{FAILED_JOB_ID}/events/")
+
+    assert response.status_code == 404
+    assert upstream_calls == []
 
 
 def test_the_upstream_guard_notices_a_call(

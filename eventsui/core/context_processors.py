@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from eventsui.modelarts import uses_sandbox
+from eventsui.modelarts import find_project, uses_sandbox
 
 
 def upstream(request: HttpRequest) -> dict[str, object]:
-    """Whether pages show sandbox data, which every page must say."""
-    return {"sandbox": uses_sandbox()}
+    """Whether this page shows sandbox data, which every page must say."""
+    match = request.resolver_match
+    project_id = match.kwargs.get("project_id") if match else None
+    project = find_project(project_id) if project_id else None
+    return {"sandbox": project.sandbox if project else uses_sandbox()}

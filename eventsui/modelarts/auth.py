@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import requests
 from requests import PreparedRequest
 from requests.auth import AuthBase
+
+from .projects import Project
 
 
 class TokenAuth(AuthBase):
@@ -24,3 +27,13 @@ class TokenAuth(AuthBase):
     def __repr__(self) -> str:
         # Never the token itself, should this object end up in a log.
         return "TokenAuth(<redacted>)"
+
+
+def build_auth(project: Project, session: requests.Session) -> AuthBase | None:
+    """The requests auth for a project's credentials (None: send none)."""
+    credentials = project.credentials
+    if credentials.kind == "token":
+        return TokenAuth(credentials.token)
+    if credentials.kind == "none":
+        return None
+    raise NotImplementedError(f"{credentials.kind} authentication is not available yet")

@@ -45,6 +45,7 @@ from django.utils import timezone
 from requests.auth import AuthBase
 
 from .client import ClientConfig, ModelArtsClient, epoch_ms
+from .projects import Credentials
 from .types import EventPage, EventQuery, Job, JobPage
 
 logger = logging.getLogger("eventsui.modelarts.cache")
@@ -62,10 +63,8 @@ FINAL_AFTER = timedelta(minutes=2)
 
 
 def auth_identity(token: str) -> str:
-    """Who the calls run as, for cache keys: a digest of the token, never the token."""
-    if not token:
-        return "anonymous"
-    return hashlib.sha256(b"eventsui.modelarts.token\0" + token.encode()).hexdigest()[:32]
+    """The cache identity of a static token (see Credentials.identity)."""
+    return Credentials(kind="token", token=token).identity if token else "anonymous"
 
 
 @dataclass

@@ -64,7 +64,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from eventsui.core.upstream import bad_identifier
+from eventsui.core.access import job_view
 from eventsui.modelarts import (
     Event,
     EventPage,
@@ -75,7 +75,7 @@ from eventsui.modelarts import (
     get_client,
 )
 from eventsui.modelarts.client import ModelArtsClient
-from eventsui.modelarts.ids import is_job_id, is_project_id
+from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params, encode
@@ -394,13 +394,11 @@ def _job_or_none(client: ModelArtsClient, project_id: str, job_id: str) -> Job |
         return None
 
 
+@job_view
 @require_GET
 @never_cache
-def export(request: HttpRequest, project_id: str, job_id: str) -> HttpResponseBase:
-    if not is_project_id(project_id):
-        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
-    if not is_job_id(job_id):
-        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseBase:
+    project_id = project.project_id
     fmt = request.GET.get("format", "csv").lower()
     form = EventFiltersForm(request.GET)
     if fmt not in CONTENT_TYPES or not form.is_valid():
@@ -421,7 +419,7 @@ def export(request: HttpRequest, project_id: str, job_id: str) -> HttpResponseBa
 
     log = {"project_id": project_id, "job_id": job_id, "format": fmt, "started": time.monotonic()}
     began = _now()
-    client = get_client()
+    client = get_client(project)
     try:
         job = _job_or_none(client, project_id, job_id)
         start, end = frozen_window(form.to_query(), job, began)

@@ -25,10 +25,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from eventsui.core.upstream import bad_identifier, upstream_error
+from eventsui.core.access import job_view
+from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.client import ModelArtsClient
-from eventsui.modelarts.ids import is_job_id, is_project_id
+from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import MAX_PAGE_SIZE
 
 from .anchors import anchors, event_key
@@ -101,17 +102,15 @@ def _locate(
     return offset, event_key(error)
 
 
+@job_view
 @require_GET
 @never_cache  # a running job's window ends at the moment of the request
-def failure(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
-    if not is_project_id(project_id):
-        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
-    if not is_job_id(job_id):
-        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+def failure(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    project_id = project.project_id
 
     template = "timeline/failure.html"
     context: dict[str, object] = {"project_id": project_id, "job_id": job_id}
-    client = get_client()
+    client = get_client(project)
     try:
         job = client.get_job(project_id, job_id)
         context["job"] = job

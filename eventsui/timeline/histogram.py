@@ -50,11 +50,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from eventsui.core.upstream import bad_identifier
+from eventsui.core.access import job_view
 from eventsui.modelarts import EventQuery, ModelArtsError, get_client
 from eventsui.modelarts.cache import CachedModelArtsClient
 from eventsui.modelarts.client import epoch_ms
-from eventsui.modelarts.ids import is_job_id, is_project_id
+from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import LEVELS
 
 from .forms import EventFiltersForm, canonical_params, encode
@@ -321,19 +321,17 @@ def chart(
 # -- the view -------------------------------------------------------------------------
 
 
+@job_view
 @require_GET
-def histogram(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
-    if not is_project_id(project_id):
-        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
-    if not is_job_id(job_id):
-        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    project_id = project.project_id
     form = EventFiltersForm(request.GET)
     if not form.is_valid():
         return render(request, TEMPLATE, {"failure": "These filters cannot be used."}, status=400)
 
     query = replace(form.to_query(), offset=0)
     levels = (query.level,) if query.level else LEVELS
-    client = get_client()
+    client = get_client(project)
     try:
         if query.start is not None and query.end is not None:
             start, end = epoch_ms(query.start), epoch_ms(query.end)

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
-from eventsui.core.upstream import bad_identifier, upstream_error
+from eventsui.core.access import job_view
+from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
-from eventsui.modelarts.ids import is_job_id, is_project_id
+from eventsui.modelarts.projects import Project
 
 from .anchors import anchors
 from .forms import PAGE_SIZES, EventFiltersForm, canonical_params, encode, is_canonical
@@ -76,22 +77,20 @@ def _rows(path: str, query: EventQuery, page: EventPage) -> list[tuple[Event, st
 _heading_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="job-heading")
 
 
-def _job_heading(project_id: str, job_id: str) -> Job | None:
+def _job_heading(project: Project, job_id: str) -> Job | None:
     """The job's name and phase for the heading; the timeline works without it."""
     try:
-        return get_client().get_job(project_id, job_id)
+        return get_client(project).get_job(project.project_id, job_id)
     except ModelArtsError as exc:
         logger.info("job heading unavailable: %s", type(exc).__name__)
         return None
 
 
+@job_view
 @require_GET
 @vary_on_headers("HX-Request")
-def events(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
-    if not is_project_id(project_id):
-        return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
-    if not is_job_id(job_id):
-        return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    project_id = project.project_id
 
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     template = "timeline/events.html#results" if partial else "timeline/events.html"
@@ -132,9 +131,9 @@ def events(request: HttpRequest, project_id: str, job_id: str) -> HttpResponse:
             "end_time": format_picker_value(query.end),
         },
     )
-    heading = None if partial else _heading_pool.submit(_job_heading, project_id, job_id)
+    heading = None if partial else _heading_pool.submit(_job_heading, project, job_id)
     try:
-        page = get_client().list_events(project_id, job_id, query)
+        page = get_client(project).list_events(project_id, job_id, query)
     except ModelArtsError as exc:
         failure: ModelArtsError | None = exc
     else:

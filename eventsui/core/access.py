@@ -1,0 +1,47 @@
+"""Which projects a request may reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+
+from eventsui.modelarts import Project, find_project
+from eventsui.modelarts.ids import is_job_id, is_project_id
+
+from .upstream import bad_identifier
+
+
+def project_or_404(request: HttpRequest, project_id: str) -> Project:
+    """The configured project, or 404 without a word to the upstream.
+
+    The configured list is the allowlist: the server's credentials must not
+    be usable for any project id a visitor types.
+    """
+    project = find_project(project_id)
+    if project is None:
+        raise Http404("No such project")
+    return project
+
+
+JobView = Callable[[HttpRequest, Project, str], HttpResponseBase]
+
+
+def job_view(view: JobView) -> Callable[[HttpRequest, str, str], HttpResponseBase]:
+    """Check a job URL's ids and project before the view runs.
+
+    A malformed id answers 400 and an unconfigured project 404, both before
+    any upstream call; the view gets the configured Project.
+    """
+
+    @wraps(view)
+    def checked(request: HttpRequest, project_id: str, job_id: str) -> HttpResponseBase:
+        if not is_project_id(project_id):
+            return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
+        if not is_job_id(job_id):
+            return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+        return view(request, project_or_404(request, project_id), job_id)
+
+    return checked
