@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit browser system-packages serve-production bench clean
+.PHONY: run test lint typecheck unit browser system-packages serve-production bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,26 @@ unit: $(VENV)/.dev
 
 browser: $(VENV)/.dev system-packages
 	$(BIN)/pytest -m browser
+
+## PNGs of the main pages, light and dark, from the sandbox into docs/screenshots/.
+screenshots: $(VENV)/.dev system-packages
+	$(BIN)/python -m scripts.screenshots
+
+## Serve as in production (README, "Running in production"): debug off, so
+## DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set; static files
+## collected and served by WhiteNoise; gunicorn with 2 sync workers. The long
+## --timeout is for exports, which hold a worker for the whole download.
+serve-production: $(VENV)/.runtime
+	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput -v 0
+	DJANGO_DEBUG=false $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=false $(BIN)/gunicorn eventsui.wsgi:application --bind $(HOST):$(PORT) \
+		--workers 2 --timeout 120 --access-logfile -
+
+## The README's Performance figures: a few minutes, its own servers on
+## 127.0.0.1 (options: make bench BENCH_ARGS="--duration 20 --latency-ms 20").
+bench: $(VENV)/.runtime
+	scripts/ensure-system-packages redis-server wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Debian packages the tests drive for real: chromium, redis-server.
 system-packages:

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from eventsui.modelarts import ModelArtsError, default_project_id, get_client
+from eventsui.modelarts import ModelArtsError, default_project, get_client
 from eventsui.modelarts.client import ModelArtsClient
 
 
@@ -29,12 +29,12 @@ def readyz(request: HttpRequest) -> HttpResponse:
     failure, never the endpoint, a token or the upstream's own message. With
     MODELARTS_ENDPOINT unset the sandbox is the upstream, and is checked the same way.
     """
-    project_id = default_project_id()
-    if not project_id:
+    project = default_project()
+    if project is None:
         return _not_ready("MODELARTS_PROJECT_ID is not set")
     try:
         # The class's own method: a caching client would answer from the cache.
-        ModelArtsClient.list_jobs(get_client(), project_id, limit=1)
+        ModelArtsClient.list_jobs(get_client(project), project.project_id, limit=1)
     except ModelArtsError as exc:
         code = f" ({exc.error_code})" if exc.error_code else ""
         return _not_ready(f"{exc.title}{code}")

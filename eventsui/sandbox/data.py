@@ -513,3 +513,76 @@ def find_job(job_id: str) -> SandboxJob | None:
 
 def as_utc(epoch_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch_seconds, tz=UTC)
+
+
+# -- synthetic jobs of any size (the benchmark) -------------------------------------
+
+
+def synthetic_job_id(count: int, seed: int = 0) -> str:
+    """The id add_synthetic_job gives a job of `count` events from `seed`."""
+    return f"5e5e5e5e-{seed % 0x10000:04x}-4000-8000-{count % 16**12:012x}"
+
+
+def _synthetic_events(job: SandboxJob, count: int, seed: int) -> list[SandboxEvent]:
+    """`count` task, Kubernetes and job events, a second or two apart, from one seed."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    at = job.created
+    events: list[SandboxEvent] = []
+    for i in range(count):
+        at += rng.randint(1, 2)
+        worker = i % job.node_count
+        roll = rng.random()
+        if roll < 0.002:
+            event = SandboxEvent(at, "Error", "Task", f"[worker-{worker}] NCCL timeout at step {i}")
+        elif roll < 0.02:
+            event = SandboxEvent(
+                at, "Warning", "Task", f"[worker-{worker}] Data loader stalled at step {i}."
+            )
+        elif roll < 0.05:
+            event = SandboxEvent(
+                at, "Info", "K8S", f"[Pod: {_pod(job, worker)}] Liveness probe passed."
+            )
+        else:
+            event = SandboxEvent(
+                at,
+                "Info",
+                "Task",
+                f"[worker-{worker}] step {i}: loss={4.0 / (1 + i / 2000):.4f} "
+                f"tokens/s={rng.randint(9800, 10400)}",
+            )
+        events.append(event)
+    return events
+
+
+def add_synthetic_job(count: int, seed: int = 0) -> SandboxJob:
+    """Add to this process's sandbox a completed job of exactly `count` events.
+
+    For the benchmark (bench/run.py): the same count and seed always give the
+    same id and events. The events are generated on the job's first events
+    request and kept, like every other job's (about 30 MB for 100,000); the
+    job lists newest of all. Adding the same job again returns the one added.
+    """
+    job_id = synthetic_job_id(count, seed)
+    jobs()  # the built-in jobs first, so they are never built over this one
+    with _jobs_lock:
+        assert _jobs is not None
+        existing = next((job for job in _jobs if job.id == job_id), None)
+        if existing is not None:
+            return existing
+        # Well in the past, so an export's window (up to now) holds every event.
+        created = _ts("2025-11-01T00:00:00+00:00")
+        job = SandboxJob(
+            id=job_id,
+            name=f"synthetic-{count}-events",
+            phase="Completed",
+            secondary_phase="Completed",
+            description=f"{count} generated events (seed {seed}) for benchmarks",
+            created=created,
+            started=created + 60,
+            node_count=4,
+            # No event is later (they are one or two seconds apart).
+            ended=created + 2 * count,
+            build_events=lambda j: _synthetic_events(j, count, seed),
+        )
+        _jobs.append(job)
+    return job
