@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
+from .iam import PasswordAuth
 from .projects import Project
+from .signing import INSTALL_HINT, AkSkAuth
 
 
 class TokenAuth(AuthBase):
@@ -30,10 +34,31 @@ class TokenAuth(AuthBase):
 
 
 def build_auth(project: Project, session: requests.Session) -> AuthBase | None:
-    """The requests auth for a project's credentials (None: send none)."""
+    """The requests auth for a project's credentials (None: send none).
+
+    Every auth has `secrets`, which the client redacts from upstream text,
+    and a repr without them. IAM is asked through the client's session,
+    with the same timeouts as ModelArts.
+    """
     credentials = project.credentials
     if credentials.kind == "token":
         return TokenAuth(credentials.token)
+    if credentials.kind == "password":
+        return PasswordAuth(
+            credentials,
+            project.project_id,
+            session,
+            timeout=(settings.MODELARTS_CONNECT_TIMEOUT, settings.MODELARTS_READ_TIMEOUT),
+        )
+    if credentials.kind == "aksk":
+        try:
+            return AkSkAuth(
+                credentials.access_key, credentials.secret_key, credentials.security_token
+            )
+        except ImportError:
+            raise ImproperlyConfigured(
+                f"project {project.project_id} signs with an access key: {INSTALL_HINT}"
+            ) from None
     if credentials.kind == "none":
         return None
-    raise NotImplementedError(f"{credentials.kind} authentication is not available yet")
+    raise ImproperlyConfigured(f"unknown credentials kind {credentials.kind!r}")

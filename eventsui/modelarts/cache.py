@@ -45,6 +45,7 @@ from django.utils import timezone
 from requests.auth import AuthBase
 
 from .client import ClientConfig, ModelArtsClient, epoch_ms
+from .language import current_language
 from .projects import Credentials
 from .types import EventPage, EventQuery, Job, JobPage
 
@@ -172,6 +173,8 @@ class CachedModelArtsClient(ModelArtsClient):
             "endpoint": self.config.endpoint,
             "events_offset": self.config.events_offset,
             "identity": self.identity,
+            # Sent as X-Language: ModelArts may translate messages.
+            "language": current_language(),
             **parts,
         }
         digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()

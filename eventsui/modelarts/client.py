@@ -25,6 +25,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from . import errors
 from .ids import is_job_id, is_project_id
+from .language import current_language
 from .parsing import (
     WrongShape,
     parse_error_body,
@@ -296,6 +297,8 @@ class ModelArtsClient:
                 url,
                 params=params,
                 json=json_body,
+                # The viewer's language (set per request by middleware).
+                headers={"X-Language": current_language()},
                 auth=self.auth,
                 timeout=timeout,
                 stream=True,
@@ -420,7 +423,7 @@ class ModelArtsClient:
         if status in (401, 403):
             raise errors.UpstreamAuthError(
                 f"ModelArts refused eventsui's credentials or permissions ({status}{named}). "
-                "An operator needs to check the configured token and its project.",
+                "An operator needs to check the configured credentials and their project.",
                 **details,
             )
         if status == 404 and code in API_NOT_FOUND_CODES:

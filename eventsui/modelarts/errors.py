@@ -73,3 +73,19 @@ class UpstreamUnavailable(ModelArtsError):
 class UpstreamTimeout(ModelArtsError):
     status = 504
     title = "ModelArts did not answer in time"
+
+
+class IamRejected(UpstreamAuthError):
+    """IAM refused to issue a token for the configured username and password."""
+
+    title = "IAM rejected eventsui's credentials"
+
+
+class IamUnavailable(UpstreamAuthError):
+    """IAM could not be reached or answered with something other than a token."""
+
+    title = "IAM did not issue a token"
+
+
+class IamTimeout(UpstreamTimeout):
+    title = "IAM did not answer in time"

@@ -18,3 +18,12 @@ def is_project_id(value: str) -> bool:
 
 def is_job_id(value: str) -> bool:
     return JOB_ID_RE.fullmatch(value) is not None
+
+
+_API_PATH_RE = re.compile(r"/v[0-9]+/([A-Za-z0-9-]{1,64})(?:/|$)")
+
+
+def project_in_path(path: str) -> str | None:
+    """The project id in a ModelArts API path (/v2/{project_id}/...), if there is one."""
+    match = _API_PATH_RE.match(path)
+    return match.group(1) if match else None

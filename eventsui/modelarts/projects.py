@@ -119,9 +119,12 @@ def _credentials(entry: dict[str, Any], where: str) -> Credentials:
         password = _secret(entry, "password", where)
         if not password:
             raise ProjectsConfigError(f"{where}: auth password needs password(_file/_env)")
+        iam_endpoint = _text(entry, "iam_endpoint", where, required=True).rstrip("/")
+        if not iam_endpoint.startswith(("https://", "http://")):
+            raise ProjectsConfigError(f"{where}: iam_endpoint must be an http(s) URL")
         return Credentials(
             kind="password",
-            iam_endpoint=_text(entry, "iam_endpoint", where, required=True).rstrip("/"),
+            iam_endpoint=iam_endpoint,
             username=_text(entry, "username", where, required=True),
             domain=_text(entry, "domain", where, required=True),
             password=password,
