@@ -1,4 +1,4 @@
-"""The home page: the jobs of the default project."""
+"""The home page: the jobs browser of the default project (tests/test_jobs_browser.py has more)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def test_it_lists_the_sandbox_jobs_with_links_to_their_events(client: Client) ->
         url = reverse("events", args=[data.DEFAULT_PROJECT_ID, job.id])
         assertContains(response, f'<a href="{url}">{job.name}</a>', count=1, html=True)
         assertContains(response, f"<td><code>{job.id}</code></td>", count=1, html=True)
-    assertContains(response, '<p class="summary">8 jobs.</p>', html=True)
+    assertContains(
+        response, '<p class="summary"><strong>8</strong> jobs, newest first.</p>', html=True
+    )
 
 
 @pytest.mark.parametrize("job", data.jobs(), ids=lambda job: job.name)
@@ -106,7 +108,10 @@ def test_it_lists_the_jobs_of_the_configured_project(
     assert response.status_code == 200
     url = reverse("events", args=[PROJECT, job["metadata"]["id"]])
     assertContains(response, f'<a href="{url}">&lt;b&gt;bold&lt;/b&gt;</a>', html=True)
-    assertContains(response, '<p class="summary">1 job.</p>', html=True)
+    # count (jobs matching), not total (all of the user's jobs), is what is shown.
+    assertContains(
+        response, '<p class="summary"><strong>1</strong> job, newest first.</p>', html=True
+    )
     assertContains(response, "<td>1m 1s</td>", html=True)
     assertNotContains(response, "<b>bold</b>")
 

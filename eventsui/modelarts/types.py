@@ -94,6 +94,11 @@ class Job:
         return self.phase in ("Failed", "Completed", "Terminated", "Abnormal")
 
     @property
+    def failed_tasks(self) -> tuple[TaskStatus, ...]:
+        """The tasks that exited with a non-zero code."""
+        return tuple(t for t in self.task_statuses if t.exit_code)
+
+    @property
     def ended(self) -> datetime | None:
         """When a finished job ended: its start (or creation) plus its duration."""
         start = self.started or self.created
