@@ -11,6 +11,10 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from eventsui.access.config import auth_mode, remote_user_header
+from eventsui.modelarts.projects import ProjectsConfigError, parse_projects
+from eventsui.modelarts.signing import require_signer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -65,6 +69,23 @@ if MODELARTS_EVENTS_OFFSET not in ("records", "pages"):
     raise ImproperlyConfigured("MODELARTS_EVENTS_OFFSET must be 'records' or 'pages'")
 if MODELARTS_CONNECT_TIMEOUT <= 0 or MODELARTS_READ_TIMEOUT <= 0:
     raise ImproperlyConfigured("MODELARTS_*_TIMEOUT must be positive numbers of seconds")
+# Several projects and regions, each with its credentials: a JSON list (see
+# the README), inline or in a file. Unset: the single-project variables above.
+_projects_json = env.str("EVENTSUI_PROJECTS", default="")
+_projects_file = env.str("EVENTSUI_PROJECTS_FILE", default="")
+if _projects_file:
+    try:
+        _projects_json = Path(_projects_file).read_text()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"EVENTSUI_PROJECTS_FILE cannot be read: {exc.strerror}"
+        ) from None
+try:
+    EVENTSUI_PROJECTS = parse_projects(_projects_json) if _projects_json.strip() else ()
+    # AK/SK signing needs the optional extra: refused now, not on the first call.
+    require_signer(EVENTSUI_PROJECTS)
+except ProjectsConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 # Whether the sandbox applies the `source` filter (the real service may not).
 SANDBOX_APPLIES_SOURCE = _bool("SANDBOX_APPLIES_SOURCE", True)
 # Upstream answers are cached (eventsui/modelarts/cache.py) for TTL_ACTIVE
@@ -77,7 +98,23 @@ if MODELARTS_CACHE_TTL_ACTIVE < 0 or MODELARTS_CACHE_TTL_FINISHED < 0:
 # rediscache:///path/to/redis.sock) is shared by all processes.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# -- Signing in and per-project access (README, "Signing in") --------------------------
+# none: no sign-in, every configured project visible. login: Django's sign-in
+# form. remote-user: the user named by a header the reverse proxy sets.
+EVENTSUI_AUTH = auth_mode(env.str("EVENTSUI_AUTH", default=""))
+EVENTSUI_REMOTE_USER_HEADER = remote_user_header(env.str("EVENTSUI_REMOTE_USER_HEADER", default=""))
+# Whom a signed-in user without projects should ask, shown on their home page.
+EVENTSUI_ACCESS_CONTACT = env.str("EVENTSUI_ACCESS_CONTACT", default="").strip()
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "eventsui.access.backends.RemoteUserBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,6 +123,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "eventsui.core",
+    "eventsui.access",
     "eventsui.jobs",
     "eventsui.timeline",
 ]
@@ -99,9 +137,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Both do nothing unless EVENTSUI_AUTH asks for signing in.
+    "eventsui.access.middleware.RemoteUserMiddleware",
+    "eventsui.access.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # X-Language for ModelArts calls, from the viewer's Accept-Language.
+    "eventsui.core.middleware.modelarts_language",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -119,6 +162,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eventsui.core.context_processors.upstream",
+                "eventsui.access.context_processors.access",
             ],
         },
     }

@@ -6,7 +6,14 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_DEBUG", "0")
-for name in ("MODELARTS_ENDPOINT", "MODELARTS_PROJECT_ID", "MODELARTS_AUTH_TOKEN"):
+# EVENTSUI_AUTH too: a .env that turns sign-in on must not change the suite;
+# the access tests choose their mode with the settings fixture.
+for name in (
+    "MODELARTS_ENDPOINT",
+    "MODELARTS_PROJECT_ID",
+    "MODELARTS_AUTH_TOKEN",
+    "EVENTSUI_AUTH",
+):
     os.environ[name] = ""
 # No cached upstream answers leak from one test to the next; the cache's own
 # tests choose a cache (tests/test_modelarts_cache.py).
@@ -22,3 +29,5 @@ STORAGES = {
 }
 # Static files straight from the app folders: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
+# Test users' passwords need no strength: a fast hasher keeps sign-in tests quick.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

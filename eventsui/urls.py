@@ -1,18 +1,29 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.contrib import admin
+from django.urls import include, path
 
+from eventsui.access import views as access_views
 from eventsui.core import views as core_views
+from eventsui.jobs import goto as jobs_goto
 from eventsui.jobs import views as jobs_views
 from eventsui.timeline import export as timeline_export
 from eventsui.timeline import failure as timeline_failure
 from eventsui.timeline import histogram as timeline_histogram
+from eventsui.timeline import live as timeline_live
 from eventsui.timeline import views as timeline_views
 
 urlpatterns = [
     path("", jobs_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    # Sign-in pages answer only when EVENTSUI_AUTH asks for them; the admin
+    # (grants, users, groups) is for staff in every mode.
+    path("accounts/", include("eventsui.access.urls")),
+    path("admin/login/", access_views.admin_login),
+    path("admin/", admin.site.urls),
+    path("projects/<str:project_id>/jobs/", jobs_views.jobs, name="jobs"),
+    path("projects/<str:project_id>/goto/", jobs_goto.goto, name="job_goto"),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/events/",
         timeline_views.events,
@@ -27,6 +38,11 @@ urlpatterns = [
         "projects/<str:project_id>/jobs/<str:job_id>/events/histogram/",
         timeline_histogram.histogram,
         name="events_histogram",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/events/live/",
+        timeline_live.live_events,
+        name="events_live",
     ),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/failure/",

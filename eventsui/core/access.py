@@ -8,19 +8,22 @@ from functools import wraps
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
-from eventsui.modelarts import Project, find_project
+from eventsui.access.grants import visible_project
+from eventsui.modelarts import Project
 from eventsui.modelarts.ids import is_job_id, is_project_id
 
 from .upstream import bad_identifier
 
 
 def project_or_404(request: HttpRequest, project_id: str) -> Project:
-    """The configured project, or 404 without a word to the upstream.
+    """The configured project, if this request may see it, or 404 without asking upstream.
 
     The configured list is the allowlist: the server's credentials must not
-    be usable for any project id a visitor types.
+    be usable for any project id a visitor types. With sign-in on, a project
+    not granted to the user answers the same 404 (never 403), so ids are not
+    confirmed to outsiders.
     """
-    project = find_project(project_id)
+    project = visible_project(request, project_id)
     if project is None:
         raise Http404("No such project")
     return project

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -13,6 +14,7 @@ def _not_ready(reason: str) -> HttpResponse:
     return HttpResponse(f"not ready: {reason}\n", content_type="text/plain", status=503)
 
 
+@login_not_required
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -20,6 +22,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+@login_not_required
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:

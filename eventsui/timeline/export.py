@@ -39,6 +39,10 @@ order). The choices made here:
   would run them as formulas. NDJSON and JSON carry the text unchanged.
 - Times are ISO 8601 with the offset ModelArts sent (+08:00 in its example); a
   time it sent that cannot be read is written as it was sent.
+- The combined level (level=Warning,Error) is exported as well: each level
+  is read as above (its first page before the response, the read-ahead bound
+  shared between them) and the two are merged by time in the order the
+  timeline shows them (eventsui/modelarts/merge.py).
 - One log line per export: format, rows, pages, duration and how it ended.
 """
 
@@ -52,9 +56,10 @@ import time
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -75,6 +80,7 @@ from eventsui.modelarts import (
     get_client,
 )
 from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS, merge_streams
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -269,19 +275,23 @@ def _pages(
     job_id: str,
     query: EventQuery,
     first: EventPage,
+    in_flight: int = MAX_IN_FLIGHT,
 ) -> Generator[EventPage, None, None]:
     """The pages after the first, read ahead concurrently and yielded in order."""
     offsets = iter(range(PAGE_SIZE, first.total, PAGE_SIZE))
     window: deque[Future[EventPage]] = deque()
-    pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="events-export")
+    pool = ThreadPoolExecutor(in_flight, thread_name_prefix="events-export")
 
     def fill() -> None:
-        while len(window) < MAX_IN_FLIGHT:
+        while len(window) < in_flight:
             offset = next(offsets, None)
             if offset is None:
                 return
             page_query = replace(query, offset=offset)
-            window.append(pool.submit(_read_page, client, project_id, job_id, page_query))
+            # copy_context: the read carries the request's X-Language.
+            window.append(
+                pool.submit(copy_context().run, _read_page, client, project_id, job_id, page_query)
+            )
 
     try:
         fill()
@@ -295,23 +305,69 @@ def _pages(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _stream(
+def _level_pages(
     client: ModelArtsClient,
     project_id: str,
     job_id: str,
     query: EventQuery,
     first: EventPage,
+    in_flight: int = MAX_IN_FLIGHT,
+) -> Generator[EventPage, None, None]:
+    """first and the pages after it, each checked against first's total."""
+    rest = _pages(client, project_id, job_id, query, first, in_flight)
+    try:
+        for page in chain((first,), rest):
+            _check(page, first.total)
+            yield page
+    finally:
+        rest.close()
+
+
+def _merged_pages(
+    client: ModelArtsClient,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    firsts: dict[str, EventPage],
+) -> Generator[EventPage, None, None]:
+    """The combined level: its levels' pages merged by time (modelarts/merge.py).
+
+    firsts holds each level's first page, in merge.COMBINED_PARTS' order. The
+    levels are read side by side, sharing the export's read-ahead bound.
+    """
+    total = sum(first.total for first in firsts.values())
+    in_flight = max(1, MAX_IN_FLIGHT // len(firsts))
+    levels = [
+        _level_pages(client, project_id, job_id, replace(query, level=level), first, in_flight)
+        for level, first in firsts.items()
+    ]
+    merged = merge_streams(
+        [(event for page in pages for event in page.events) for pages in levels], query.order
+    )
+    try:
+        offset = 0
+        while chunk := tuple(islice(merged, PAGE_SIZE)):
+            yield EventPage(
+                total=total, offset=offset, limit=PAGE_SIZE, order=query.order, events=chunk
+            )
+            offset += len(chunk)
+    finally:
+        for pages in levels:
+            pages.close()
+
+
+def _stream(
+    pages: Generator[EventPage, None, None],
     writer: Writer,
     log: dict[str, Any],
 ) -> Iterator[str]:
+    """The file: pages already read in order and checked (_level_pages, _merged_pages)."""
     progress = _Progress()
-    pages = _pages(client, project_id, job_id, query, first)
     try:
         error: str | None = None
         yield writer.head()
         try:
-            for page in chain((first,), pages):
-                _check(page, first.total)
+            for page in pages:
                 progress.pages += 1
                 progress.rows += len(page.events)
                 yield writer.rows(page.events)
@@ -424,7 +480,17 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
         job = _job_or_none(client, project_id, job_id)
         start, end = frozen_window(form.to_query(), job, began)
         query = replace(form.to_query(), start=start, end=end, offset=0, limit=PAGE_SIZE)
-        first = _read_page(client, project_id, job_id, query)
+        pages: Generator[EventPage, None, None]
+        if query.level == COMBINED_LEVEL:
+            # Read as its levels, each from its own first page.
+            firsts = {
+                level: _read_page(client, project_id, job_id, replace(query, level=level))
+                for level in COMBINED_PARTS
+            }
+            pages = _merged_pages(client, project_id, job_id, query, firsts)
+        else:
+            first = _read_page(client, project_id, job_id, query)
+            pages = _level_pages(client, project_id, job_id, query, first)
     except ModelArtsError as exc:
         _log(log, 0, 0, f"failed before the first byte: {type(exc).__name__}")
         return _refused(request, project_id, job_id, status=exc.status, title=exc.title, error=exc)
@@ -448,7 +514,7 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             }
         )
     response = StreamingHttpResponse(
-        _stream(client, project_id, job_id, query, first, writer, log),
+        _stream(pages, writer, log),
         content_type=CONTENT_TYPES[fmt],
     )
     response["Content-Disposition"] = content_disposition_header(

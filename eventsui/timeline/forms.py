@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django import forms
@@ -11,7 +11,6 @@ from django.http import QueryDict
 from eventsui.modelarts import EventQuery
 from eventsui.modelarts.types import (
     DEFAULT_PAGE_SIZE,
-    LEVELS,
     MAX_PAGE_SIZE,
     MAX_PATTERN_LENGTH,
     SOURCES,
@@ -19,6 +18,8 @@ from eventsui.modelarts.types import (
 )
 
 from .anchors import ANCHOR_RE
+from .levels import LevelField
+from .ranges import PRESETS, resolve
 from .times import BadInstant, format_instant, parse_instant
 
 PAGE_SIZES = (20, 50, 100)
@@ -41,23 +42,35 @@ class SpellingChoiceField(forms.ChoiceField):
 
 
 class InstantField(forms.CharField):
+    # The zone a time without an offset is read in: the viewer's (zones.py).
+    zone: tzinfo = UTC
+
     def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:
             return None
         try:
-            return parse_instant(text)
+            return parse_instant(text, self.zone)
         except BadInstant as exc:
             raise forms.ValidationError(str(exc), code="invalid") from None
 
 
 class EventFiltersForm(forms.Form):
-    level = SpellingChoiceField(spellings=LEVELS, empty_label="Any level")
+    level = LevelField()
     source = SpellingChoiceField(spellings=SOURCES, empty_label="Any source")
     # Not stripped: a leading or trailing space can be part of the substring.
     pattern = forms.CharField(max_length=MAX_PATTERN_LENGTH, required=False, strip=False)
     start_time = InstantField(required=False, label="From")
     end_time = InstantField(required=False, label="To")
+    # A relative range, resolved against the request's clock (ranges.py).
+    range = forms.ChoiceField(
+        choices=[("", "Whole job"), *((p.key, p.label) for p in PRESETS)],
+        required=False,
+        label="Time range",
+        error_messages={
+            "invalid_choice": "Choose a range of 15m, 1h, 6h, 24h or 7d, or none for the whole job."
+        },
+    )
     order = forms.ChoiceField(
         choices=[("desc", "Newest first"), ("asc", "Oldest first")], required=False
     )
@@ -71,9 +84,35 @@ class EventFiltersForm(forms.Form):
         label="Marked row",
         error_messages={"invalid": "Enter an event id: ev- and 12 hex digits."},
     )
+    # Not a filter either: fold repeated messages within the page (folding.py).
+    fold = forms.ChoiceField(
+        choices=[("0", "Off"), ("1", "On")], required=False, label="Fold repeats"
+    )
+    # Nor this: follow new events as they arrive, for a running job (live.py).
+    live = forms.ChoiceField(choices=[("0", "Off"), ("1", "On")], required=False, label="Live")
+
+    def __init__(
+        self, *args: Any, zone: tzinfo = UTC, now: datetime | None = None, **kwargs: Any
+    ) -> None:
+        """zone: where naive picker times are read; now: the clock a range resolves against."""
+        super().__init__(*args, **kwargs)
+        for name in ("start_time", "end_time"):
+            cast(InstantField, self.fields[name]).zone = zone
+        self.now = now
+
+    @property
+    def range_key(self) -> str:
+        """The relative range of a valid form, "" for none."""
+        return str(self.cleaned_data.get("range") or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("range"):
+            # Judged on what was sent, parsed or not: the URL means two things.
+            if self.data.get("start_time") or self.data.get("end_time"):
+                self.add_error("range", "Give a time range or From and To, not both.")
+            else:
+                cleaned["start_time"], cleaned["end_time"] = resolve(cleaned["range"], self.now)
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
         # Fields that failed their own checks are not in cleaned; judge the
         # pair only when both parsed or both were left empty.
@@ -100,11 +139,19 @@ class EventFiltersForm(forms.Form):
         )
 
 
-def canonical_params(query: EventQuery, mark: str = "") -> dict[str, str]:
+def canonical_params(
+    query: EventQuery,
+    mark: str = "",
+    *,
+    fold: bool = False,
+    live: bool = False,
+    relative: str = "",
+) -> dict[str, str]:
     """The shortest query string that means this query, in a fixed order.
 
     Defaults and empty values are left out, times are written in UTC with Z,
-    so a view has one URL, whichever way it was reached.
+    so a view has one URL, whichever way it was reached. With `relative`
+    (a key of ranges.RANGES) the range is written in place of the times.
     """
     params: dict[str, str] = {}
     if query.level:
@@ -113,7 +160,9 @@ def canonical_params(query: EventQuery, mark: str = "") -> dict[str, str]:
         params["source"] = query.source
     if query.pattern:
         params["pattern"] = query.pattern
-    if query.start is not None and query.end is not None:
+    if relative:
+        params["range"] = relative
+    elif query.start is not None and query.end is not None:
         params["start_time"] = format_instant(query.start)
         params["end_time"] = format_instant(query.end)
     if query.order != "desc":
@@ -122,6 +171,10 @@ def canonical_params(query: EventQuery, mark: str = "") -> dict[str, str]:
         params["limit"] = str(query.limit)
     if query.offset:
         params["offset"] = str(query.offset)
+    if fold:
+        params["fold"] = "1"
+    if live:
+        params["live"] = "1"
     if mark:
         params["mark"] = mark
     return params
@@ -131,7 +184,8 @@ def encode(params: dict[str, str]) -> str:
     qd = QueryDict(mutable=True)
     for key, value in params.items():
         qd[key] = value
-    return qd.urlencode()
+    # A comma is kept as it is, so the combined level reads level=Warning,Error.
+    return qd.urlencode(safe=",")
 
 
 def is_canonical(given: QueryDict, params: dict[str, str]) -> bool:

@@ -40,8 +40,9 @@ import itertools
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -49,15 +50,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
 
 from eventsui.core.access import job_view
 from eventsui.modelarts import EventQuery, ModelArtsError, get_client
 from eventsui.modelarts.cache import CachedModelArtsClient
 from eventsui.modelarts.client import epoch_ms
+from eventsui.modelarts.merge import levels_of, list_events
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import LEVELS
 
 from .forms import EventFiltersForm, canonical_params, encode
+from .zones import format_time, viewer_zone
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +156,8 @@ def job_range(
     else:
         began = job.started or job.created
         end = epoch_ms(began) + (job.duration_ms or 0)
-        newest = client.list_events(
+        newest = list_events(
+            client,
             project_id,
             job_id,
             replace(query, start=None, end=None, order="desc", offset=0, limit=1),
@@ -186,6 +191,8 @@ def count(
             futures.append(
                 {
                     level: pool.submit(
+                        # The call carries the request's X-Language.
+                        copy_context().run,
                         client.list_events,
                         project_id,
                         job_id,
@@ -214,12 +221,10 @@ def count(
 # -- the drawing --------------------------------------------------------------------
 
 
-def _moment(millis: int, *, end: bool = False) -> str:
-    """A bucket edge in UTC; milliseconds only where the second is not whole."""
-    text = from_ms(millis).strftime("%Y-%m-%d %H:%M:%S")
-    if millis % _SECOND != (_SECOND - 1 if end else 0):
-        text += f".{millis % _SECOND:03d}"
-    return text + " UTC"
+def _moment(millis: int, *, end: bool = False, zone: tzinfo = UTC) -> str:
+    """A bucket edge in the viewer's zone, named; milliseconds only where not whole."""
+    whole = millis % _SECOND == (_SECOND - 1 if end else 0)
+    return format_time(from_ms(millis), zone, millis=not whole)
 
 
 def _step_label(step: int) -> str:
@@ -254,8 +259,13 @@ def chart(
     buckets: list[Bucket],
     counts: list[dict[str, int]],
     levels: tuple[str, ...],
+    zone: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """What the template draws: bars with their links, titles and stacked segments."""
+    """What the template draws: bars with their links, titles and stacked segments.
+
+    Times are printed in `zone` (the viewer's); the buckets stay cut at UTC
+    multiples of the step.
+    """
     first, last = buckets[0].start_ms, buckets[-1].end_ms
     span = last + 1 - first
     plot_width, plot_height = PLOT_RIGHT - PLOT_LEFT, PLOT_BOTTOM - PLOT_TOP
@@ -280,8 +290,10 @@ def chart(
             )
         label_counts = ", ".join(f"{by_level[level]} {level}" for level in stacked)
         title = (
-            f"{_moment(bucket.start_ms)} to {_moment(bucket.end_ms, end=True)}: "
-            f"{total} event{'' if total == 1 else 's'} ({label_counts}). Times in UTC."
+            f"{_moment(bucket.start_ms, zone=zone)} to "
+            f"{_moment(bucket.end_ms, end=True, zone=zone)}: "
+            f"{total} event{'' if total == 1 else 's'} ({label_counts}). "
+            f"Times in {getattr(zone, 'key', 'UTC')}."
         )
         bars.append(
             {
@@ -302,8 +314,8 @@ def chart(
             for level in reversed(stacked)
         ],
         "peak": peak,
-        "range_start": _moment(first),
-        "range_end": _moment(last, end=True),
+        "range_start": _moment(first, zone=zone),
+        "range_end": _moment(last, end=True, zone=zone),
         "box": {
             "width": WIDTH,
             "height": HEIGHT,
@@ -323,14 +335,17 @@ def chart(
 
 @job_view
 @require_GET
+@vary_on_cookie  # the viewer's time zone (zones.py)
 def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     project_id = project.project_id
-    form = EventFiltersForm(request.GET)
+    zone = viewer_zone(request)
+    form = EventFiltersForm(request.GET, zone=zone.tz)
     if not form.is_valid():
         return render(request, TEMPLATE, {"failure": "These filters cannot be used."}, status=400)
 
     query = replace(form.to_query(), offset=0)
-    levels = (query.level,) if query.level else LEVELS
+    # The combined level stacks its two levels, as the whole job stacks three.
+    levels = levels_of(query.level) or LEVELS
     client = get_client(project)
     try:
         if query.start is not None and query.end is not None:
@@ -345,6 +360,6 @@ def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpRespon
         return render(request, TEMPLATE, {"failure": reason})
 
     events_path = reverse("events", args=[project_id, job_id])
-    context = chart(events_path, query, buckets, counts, levels)
+    context = chart(events_path, query, buckets, counts, levels, zone.tz)
     context.update(query=query, step=_step_label(step), source_ignored=source_ignored)
     return render(request, TEMPLATE, context)

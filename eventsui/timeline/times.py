@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 
 class BadInstant(ValueError):
     pass
 
 
-def parse_instant(text: str) -> datetime:
+def parse_instant(text: str, zone: tzinfo = UTC) -> datetime:
     """An aware datetime from ISO 8601 (offset or Z) or epoch milliseconds.
 
-    An ISO time without an offset is read as UTC, the zone the From/To
-    pickers print beside them (a datetime-local input sends no zone).
+    An ISO time without an offset is read in `zone`, the viewer's zone that
+    the From/To pickers print beside them (a datetime-local input sends no
+    zone; UTC when the viewer's zone is unknown). A wall time that a DST
+    change repeats or skips is read with fold=0: the earlier of the two, or,
+    in a gap, with the offset in force before it (zones.py).
     """
     text = text.strip()
     if not text:
@@ -35,7 +38,7 @@ def parse_instant(text: str) -> datetime:
             "Enter a time as ISO 8601 (2026-11-20T02:00:00Z) or epoch milliseconds."
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=zone, fold=0)
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:
@@ -57,8 +60,8 @@ def format_instant(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-def format_picker_value(moment: datetime | None) -> str:
-    """The value a datetime-local input shows: UTC wall time, no zone."""
+def format_picker_value(moment: datetime | None, zone: tzinfo = UTC) -> str:
+    """The value a datetime-local input shows: wall time in `zone`, no zone."""
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")

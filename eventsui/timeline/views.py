@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
+from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.core.access import job_view
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
+from eventsui.modelarts.merge import list_events
 from eventsui.modelarts.projects import Project
 
+from . import live as live_tail
 from .anchors import anchors
+from .folding import fold_rows
 from .forms import PAGE_SIZES, EventFiltersForm, canonical_params, encode, is_canonical
+from .range_links import navigation as range_navigation
 from .times import format_picker_value
+from .zones import viewer_zone
 
 logger = logging.getLogger(__name__)
 
@@ -31,30 +38,51 @@ class PageLink:
     url: str | None  # None: shown, but not a link (already there)
 
 
-def _page_url(path: str, query: EventQuery, offset: int, mark: str = "") -> str:
-    qs = encode(canonical_params(replace(query, offset=offset), mark))
+def _page_url(
+    path: str,
+    query: EventQuery,
+    offset: int,
+    mark: str = "",
+    *,
+    fold: bool = False,
+    live: bool = False,
+) -> str:
+    qs = encode(canonical_params(replace(query, offset=offset), mark, fold=fold, live=live))
     return f"{path}?{qs}" if qs else path
 
 
-def _pagination(path: str, query: EventQuery, page: EventPage, mark: str = "") -> dict[str, Any]:
+def _pagination(
+    path: str,
+    query: EventQuery,
+    page: EventPage,
+    mark: str = "",
+    *,
+    fold: bool = False,
+    live: bool = False,
+) -> dict[str, Any]:
+    page_url = functools.partial(_page_url, fold=fold, live=live)
     limit, offset, total = query.limit, query.offset, page.total
     last = max(0, (total - 1) // limit * limit)
     has_prev = offset > 0
     has_next = offset + limit < total
     beyond_end = offset > 0 and offset >= total
-    first = PageLink("First", _page_url(path, query, 0, mark) if has_prev else None)
+    first = PageLink("First", page_url(path, query, 0, mark) if has_prev else None)
     return {
         "first": first,
         "links": [
             first,
             PageLink(
                 "Previous",
-                _page_url(path, query, max(0, offset - limit), mark) if has_prev else None,
+                page_url(path, query, max(0, offset - limit), mark) if has_prev else None,
             ),
-            PageLink("Next", _page_url(path, query, offset + limit, mark) if has_next else None),
+            PageLink(
+                "Next",
+                page_url(path, query, offset + limit, mark) if has_next else None,
+            ),
             # Beyond the end too: the last page is not "already there".
             PageLink(
-                "Last", _page_url(path, query, last, mark) if has_next or beyond_end else None
+                "Last",
+                page_url(path, query, last, mark) if has_next or beyond_end else None,
             ),
         ],
         "from_index": offset + 1 if page.events else 0,
@@ -63,11 +91,13 @@ def _pagination(path: str, query: EventQuery, page: EventPage, mark: str = "") -
     }
 
 
-def _rows(path: str, query: EventQuery, page: EventPage) -> list[tuple[Event, str, str]]:
+def _rows(
+    path: str, query: EventQuery, page: EventPage, *, fold: bool = False
+) -> list[tuple[Event, str, str]]:
     """Each event with its anchor and its permalink: this view, marking that row."""
     ids = anchors(page.events, page.order)
     return [
-        (event, anchor, f"{_page_url(path, query, query.offset, anchor)}#{anchor}")
+        (event, anchor, f"{_page_url(path, query, query.offset, anchor, fold=fold)}#{anchor}")
         for event, anchor in zip(page.events, ids, strict=True)
     ]
 
@@ -89,13 +119,16 @@ def _job_heading(project: Project, job_id: str) -> Job | None:
 @job_view
 @require_GET
 @vary_on_headers("HX-Request")
+@vary_on_cookie  # the viewer's time zone (zones.py)
 def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     project_id = project.project_id
 
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     template = "timeline/events.html#results" if partial else "timeline/events.html"
-    form = EventFiltersForm(request.GET)
+    zone = viewer_zone(request)
+    form = EventFiltersForm(request.GET, zone=zone.tz)
     context: dict[str, Any] = {
+        "zone": zone,
         "project_id": project_id,
         "job_id": job_id,
         "form": form,
@@ -116,7 +149,9 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
 
     query = form.to_query()
     mark = form.cleaned_data["mark"]
-    params = canonical_params(query, mark)
+    fold = form.cleaned_data["fold"] == "1"
+    live = form.cleaned_data["live"] == "1"
+    params = canonical_params(query, mark, fold=fold, live=live, relative=form.range_key)
     canonical_url = f"{request.path}?{encode(params)}" if params else request.path
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
@@ -127,13 +162,17 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         query=query,
         canonical_url=canonical_url,
         picker={
-            "start_time": format_picker_value(query.start),
-            "end_time": format_picker_value(query.end),
+            "start_time": format_picker_value(query.start, zone.tz),
+            "end_time": format_picker_value(query.end, zone.tz),
         },
     )
-    heading = None if partial else _heading_pool.submit(_job_heading, project, job_id)
+    context.update(range_navigation(request, query, form.range_key, mark, fold=fold))
+    # copy_context: the call in the pool's thread carries this request's X-Language.
+    heading = (
+        None if partial else _heading_pool.submit(copy_context().run, _job_heading, project, job_id)
+    )
     try:
-        page = get_client(project).list_events(project_id, job_id, query)
+        page = list_events(get_client(project), project_id, job_id, query)
     except ModelArtsError as exc:
         failure: ModelArtsError | None = exc
     else:
@@ -147,9 +186,23 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     else:
         context.update(
             page=page,
-            pages=_pagination(request.path, query, page, mark),
-            rows=_rows(request.path, query, page),
+            pages=_pagination(request.path, query, page, mark, fold=fold, live=live),
+            rows=_rows(request.path, query, page, fold=fold),
             mark=mark,
+            fold=fold,
+        )
+        if fold:
+            context["folds"] = fold_rows(context["rows"], mark)
+        context["live"] = live_tail.page_context(
+            project_id=project_id,
+            job_id=job_id,
+            query=query,
+            page=page,
+            rows=context["rows"],
+            enabled=live,
+            fold=fold,
+            relative=form.range_key,
+            job=context.get("job"),
         )
         response = render(request, template, context)
     if partial:

@@ -1,0 +1,51 @@
+"""The sign-in and sign-out pages, and the page of a user who may see no project."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+
+_login = LoginView.as_view(redirect_authenticated_user=True)
+_logout = LogoutView.as_view()
+
+
+@login_not_required
+def login(request: HttpRequest) -> HttpResponseBase:
+    """Django's sign-in form in login mode; in remote-user mode, why there is none."""
+    if settings.EVENTSUI_AUTH == "none":
+        raise Http404("Signing in is off")
+    if settings.EVENTSUI_AUTH == "remote-user":
+        # Only a request that bypassed the proxy, or that it let through
+        # without naming anyone, gets here.
+        return render(request, "access/proxy_sign_in.html", status=403)
+    return _login(request)
+
+
+@login_not_required
+def admin_login(request: HttpRequest) -> HttpResponseBase:
+    """One sign-in page: the admin's own only when eventsui has none.
+
+    A signed-in user who is not staff still gets the admin's, which says so
+    (sending them to ours would bounce them back to the admin).
+    """
+    if settings.EVENTSUI_AUTH == "none" or request.user.is_authenticated:
+        return admin.site.login(request)
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+def logout(request: HttpRequest) -> HttpResponseBase:
+    """POST only (Django's LogoutView); in login mode only."""
+    if settings.EVENTSUI_AUTH != "login":
+        raise Http404("Signing out is handled elsewhere")
+    return _logout(request)
+
+
+def no_projects(request: HttpRequest) -> HttpResponse:
+    """The home page of a signed-in user who has been granted no project."""
+    return render(request, "access/no_projects.html")

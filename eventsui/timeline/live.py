@@ -1,0 +1,344 @@
+"""Live tail: the events newer than the newest row a timeline page shows.
+
+A timeline URL with live=1 (the Live checkbox, offered for a job that has not
+finished) renders a poller in its results (templates/timeline/live.html).
+static/eventsui/live.js fires it every POLL_SECONDS while the tab is visible;
+it asks GET /projects/<p>/jobs/<j>/events/live/?after=<cursor>&<the page's
+filters> and gets back only the new rows (templates/timeline/live_rows.html),
+never the page again. The choices made here:
+
+- The cursor is the newest shown event's second (epoch seconds) and the
+  anchors of the rows shown at that second: "1764223205~ev-0123456789ab~...".
+  The API records times to the second, so one query from that second
+  (start_time = the second, end_time = now, order asc, limit 100) returns the
+  rows already shown there again, and they are dropped by their anchors: an
+  event at a shared second is neither repeated nor lost. Anchors rank
+  identical events oldest first among the rows at hand (anchors.py), and every
+  copy at the cursor second is on both sides, so the ranks agree. An empty
+  page starts a minute before it was rendered: it showed nothing to repeat.
+- The answer: 204 when nothing is new (htmx swaps nothing); 200 with the new
+  rows and the next poller; 286 (htmx's "stop polling") with the last rows and
+  a stopped poller when the job has finished, the time window has ended, or a
+  full 100 rows arrived at once (the page then offers a reload rather than
+  trail behind). A job counts as finished for good FINAL_AFTER (2 minutes)
+  after it ended, as the cache does, so events written just after the end
+  still arrive. The phase comes from get_job, cached briefly for running jobs.
+- An upstream failure keeps polling with the same cursor (the status line says
+  why), except a job that is gone or a query ModelArts refuses: those stop.
+- Bad filters or cursor answer 400 with a stopped poller, and nothing is asked
+  of ModelArts; so do bad ids (job_view).
+- Live tail follows the newest end of the events: page one newest first, the
+  last page oldest first, and a time window that has not ended. Elsewhere the
+  page says so and links to the newest page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling
+
+from eventsui.core.access import job_view
+from eventsui.modelarts import (
+    Event,
+    EventPage,
+    EventQuery,
+    Job,
+    JobNotFound,
+    ModelArtsError,
+    get_client,
+)
+from eventsui.modelarts.cache import FINAL_AFTER, CachedModelArtsClient
+from eventsui.modelarts.errors import NotFound, UpstreamBadRequest
+from eventsui.modelarts.merge import list_events
+from eventsui.modelarts.projects import Project
+from eventsui.modelarts.types import MAX_PAGE_SIZE
+
+from .anchors import anchors
+from .forms import EventFiltersForm, canonical_params, encode
+from .zones import ViewerZone, viewer_zone
+
+POLL_SECONDS = 3
+POLL_LIMIT = MAX_PAGE_SIZE
+# Keeps the poll URL well inside a server's request-line limit (4 KB).
+MAX_SEEN = 100
+# An empty page shows no event at all, so none can be shown twice: it follows
+# from a little before it was rendered, for events recorded a little late.
+EMPTY_PAGE_LOOKBACK = timedelta(minutes=1)
+WINDOW_ENDED = "the chosen time window has ended"
+ROWS_TEMPLATE = "timeline/live_rows.html"
+
+_CURSOR_RE = re.compile(r"(?P<second>[0-9]{1,11})(?P<seen>(?:~ev-[0-9a-f]{12}(?:-[0-9]{1,6})?)*)")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page's rows end: the newest second shown and the row ids shown at it."""
+
+    second: int
+    seen: frozenset[str] = frozenset()
+
+    def encode(self) -> str:
+        return "~".join([str(self.second), *sorted(self.seen)])
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        match = _CURSOR_RE.fullmatch(text)
+        if match is None:
+            raise ValueError("not a cursor")
+        seen = frozenset(match["seen"].split("~")[1:])
+        if len(seen) > MAX_SEEN:
+            raise ValueError("too many ids in the cursor")
+        return cls(int(match["second"]), seen)
+
+    @property
+    def moment(self) -> datetime:
+        return datetime.fromtimestamp(self.second, tz=UTC)
+
+
+def cursor_after(events: Sequence[Event], ids: Sequence[str], fallback: Cursor) -> Cursor:
+    """The cursor past these rows, in any order: their newest second and the ids at it.
+
+    Without a readable time among them, the fallback's second. Rows whose time
+    could not be read join the seen ids, so a query that returns them again
+    does not show them twice.
+    """
+    seconds = [int(e.time.timestamp()) if e.time is not None else None for e in events]
+    newest = max((s for s in seconds if s is not None), default=fallback.second)
+    seen = {i for i, s in zip(ids, seconds, strict=True) if s is None or s == newest}
+    if newest == fallback.second:
+        seen |= fallback.seen
+    return Cursor(newest, frozenset(seen))
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _finished_for_good(job: Job, now: datetime) -> bool:
+    """Finished long enough ago that no more events are expected."""
+    return job.finished and (job.ended is None or now - job.ended >= FINAL_AFTER)
+
+
+def _url(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{encode(params)}" if params else path
+
+
+def _not_newest(query: EventQuery, total: int, now: datetime, relative: str) -> str:
+    """Why this page cannot follow new events, or "" if it can.
+
+    A relative range (the last hour, say) slides with the clock: it never ends.
+    """
+    if query.end is not None and query.end <= now and not relative:
+        return WINDOW_ENDED
+    if query.order == "desc" and query.offset > 0:
+        return "this page does not hold the newest events"
+    if query.order == "asc" and query.offset + query.limit < total:
+        return "this page does not hold the newest events"
+    if query.order == "asc" and 0 < total <= query.offset:
+        return "this page is past the last event"
+    return ""
+
+
+def newest_page_query(query: EventQuery, total: int) -> EventQuery:
+    """The page that ends at the newest matching event: the first, or the last in asc."""
+    if query.order == "desc" or total <= 0:
+        return replace(query, offset=0)
+    return replace(query, offset=(total - 1) // query.limit * query.limit)
+
+
+def poll_url(
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    cursor: Cursor,
+    *,
+    fold: bool = False,
+    relative: str = "",
+) -> str:
+    """The live endpoint for this page's filters (and its view state), from cursor on."""
+    params = canonical_params(query, fold=fold, relative=relative)
+    params["after"] = cursor.encode()
+    return _url(reverse("events_live", args=[project_id, job_id]), params)
+
+
+def page_context(
+    *,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    page: EventPage,
+    rows: Sequence[tuple[Event, str, str]],
+    enabled: bool,
+    fold: bool = False,
+    relative: str = "",
+    job: Job | None,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """What templates/timeline/live.html shows on a page with live=1; None without it.
+
+    The job is unknown in an htmx fragment (only the full page fetches it):
+    then the first poll says whether it has finished.
+    """
+    if not enabled:
+        return None
+    now = now or _now()
+    if job is not None and _finished_for_good(job, now):
+        message = f"Live: stopped. The job has finished ({job.phase})."
+        return {"state": "stopped", "message": message}
+    reason = _not_newest(query, page.total, now, relative)
+    if reason:
+        events_path = reverse("events", args=[project_id, job_id])
+        newest_query = newest_page_query(query, page.total)
+        newest = canonical_params(newest_query, fold=fold, live=True, relative=relative)
+        return {
+            "state": "elsewhere",
+            "message": f"Live: waiting. Live tail follows the newest events, and {reason}.",
+            "newest_url": None if reason == WINDOW_ENDED else _url(events_path, newest),
+        }
+    start = Cursor(int((now - EMPTY_PAGE_LOOKBACK if not rows else now).timestamp()))
+    cursor = cursor_after([e for e, _, _ in rows], [a for _, a, _ in rows], start)
+    if len(cursor.seen) > MAX_SEEN:
+        return {
+            "state": "stopped",
+            "message": f"Live: off. More than {MAX_SEEN} events share the newest second, "
+            "too many to follow from here.",
+        }
+    return {
+        "state": "on",
+        "order": query.order,
+        "poll_url": poll_url(project_id, job_id, query, cursor, fold=fold, relative=relative),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+# -- the poll ----------------------------------------------------------------------------
+
+
+class LiveForm(EventFiltersForm):
+    """The timeline's filters and the cursor a poll continues from."""
+
+    after = forms.CharField(max_length=2000, strip=False)
+
+    def clean_after(self) -> Cursor:
+        try:
+            return Cursor.parse(self.cleaned_data["after"])
+        except ValueError:
+            raise forms.ValidationError(
+                "Give the cursor as epoch seconds and up to 100 ~ev- ids.", code="invalid"
+            ) from None
+
+
+def _poller(request: HttpRequest, zone: ViewerZone, *, state: str, **context: Any) -> str:
+    """The next poller, carrying the new rows (printed in the viewer's zone) and a message."""
+    context = {"message": "", "next_url": "", "rows": (), "reload_url": "", **context}
+    return render_to_string(
+        ROWS_TEMPLATE, {**context, "state": state, "zone": zone, "mark": ""}, request
+    )
+
+
+def _stopped(
+    request: HttpRequest, zone: ViewerZone, message: str, status: int = 286, **context: Any
+) -> HttpResponse:
+    """A poller that polls no more; 286 is htmx's "stop polling"."""
+    content = _poller(request, zone, state="stopped", message=message, **context)
+    if status == 286:
+        return HttpResponseStopPolling(content)
+    return HttpResponse(content, status=status)
+
+
+def _window(
+    query: EventQuery, cursor: Cursor, now: datetime, relative: str
+) -> tuple[datetime, datetime, bool]:
+    """From the cursor's second to now, inside the page's own window; and whether it has ended.
+
+    A relative range was resolved against now by the form: it has not ended.
+    """
+    start = cursor.moment if query.start is None else max(cursor.moment, query.start)
+    end = now.replace(microsecond=0)
+    if query.end is None or relative:
+        return start, end, False
+    return start, min(end, query.end), query.end <= end
+
+
+def _newer(
+    client: CachedModelArtsClient,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    start: datetime,
+    end: datetime,
+) -> tuple[Event, ...]:
+    """The page's filters from start to end, oldest first: up to POLL_LIMIT events."""
+    if start > end:
+        return ()
+    poll = replace(query, start=start, end=end, order="asc", offset=0, limit=POLL_LIMIT)
+    return list_events(client, project_id, job_id, poll).events
+
+
+def _permalink(events_path: str, query: EventQuery, anchor: str, fold: bool) -> str:
+    return f"{_url(events_path, canonical_params(query, anchor, fold=fold))}#{anchor}"
+
+
+@job_view
+@require_GET
+@never_cache
+def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    project_id, now, zone = project.project_id, _now(), viewer_zone(request)
+    form = LiveForm(request.GET, zone=zone.tz, now=now)
+    if not form.is_valid():
+        fields = ", ".join(form.errors)
+        message = f"Live: stopped. These filters cannot be used ({fields}): reload the page."
+        return _stopped(request, zone, message, status=400)
+    query, cursor = form.to_query(), form.cleaned_data["after"]
+    fold, relative = form.cleaned_data["fold"] == "1", form.range_key
+    client = get_client(project)
+    try:
+        job: Job | None = client.get_job(project_id, job_id)
+    except JobNotFound as exc:
+        return _stopped(request, zone, f"Live: stopped. {exc.message}", status=exc.status)
+    except ModelArtsError:
+        job = None  # the events call says whether ModelArts answers at all
+    start, end, window_over = _window(query, cursor, now, relative)
+    try:
+        events = _newer(client, project_id, job_id, query, start, end)
+    except (JobNotFound, NotFound, UpstreamBadRequest) as exc:
+        return _stopped(request, zone, f"Live: stopped. {exc.message}", status=exc.status)
+    except ModelArtsError as exc:
+        # Likely to pass on a later try: poll on from the same cursor.
+        message = f"Live: on, but the last check failed. {exc.message} Trying again."
+        same = poll_url(project_id, job_id, query, cursor, fold=fold, relative=relative)
+        content = _poller(request, zone, state="on", message=message, next_url=same)
+        return HttpResponse(content, status=exc.status)
+
+    events_path = reverse("events", args=[project_id, job_id])
+    ids = anchors(events, "asc")
+    fresh = [(e, a) for e, a in zip(events, ids, strict=True) if a not in cursor.seen]
+    shown = fresh if query.order == "asc" else fresh[::-1]
+    rows = [(e, a, _permalink(events_path, query, a, fold)) for e, a in shown]
+    following = cursor_after(events, ids, cursor)
+    if len(events) >= POLL_LIMIT or len(following.seen) > MAX_SEEN:
+        page = canonical_params(query, fold=fold, live=True, relative=relative)
+        message = f"Live: stopped. More than {POLL_LIMIT} new events arrived at once."
+        return _stopped(request, zone, message, rows=rows, reload_url=_url(events_path, page))
+    if job is not None and _finished_for_good(job, now):
+        message = f"Live: stopped. The job has finished ({job.phase})."
+        return _stopped(request, zone, message, rows=rows)
+    if window_over:
+        message = "Live: stopped. The chosen time window has ended."
+        return _stopped(request, zone, message, rows=rows)
+    if not rows:
+        return HttpResponse(status=204)
+    next_url = poll_url(project_id, job_id, query, following, fold=fold, relative=relative)
+    return HttpResponse(_poller(request, zone, state="on", next_url=next_url, rows=rows))

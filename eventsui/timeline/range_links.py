@@ -1,0 +1,76 @@
+"""The timeline's links about time: the presets, and the link that shares a view.
+
+- Preset links (Whole job, Last 15 minutes ... 7 days) keep the view's other
+  filters and drop its offset and marked row; the active one is marked.
+- The share link is the view with its resolved range written out
+  (start_time/end_time, `range` removed, every other parameter kept), so it
+  shows the same events tomorrow. It is a full URL, built on the server,
+  which knows the resolved range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.http import HttpRequest
+
+from eventsui.modelarts import EventQuery
+
+from .forms import canonical_params, encode
+from .ranges import PRESETS, RANGES
+
+
+@dataclass(frozen=True)
+class PresetLink:
+    key: str  # "" for the whole job
+    label: str
+    url: str
+    active: bool
+
+
+def _url(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{encode(params)}" if params else path
+
+
+def preset_links(
+    path: str, query: EventQuery, current: str, *, fold: bool = False
+) -> list[PresetLink]:
+    """Whole job and each preset, with the view's other filters, from the first page."""
+    base = replace(query, start=None, end=None, offset=0)
+    links = [
+        PresetLink(
+            "",
+            "Whole job",
+            _url(path, canonical_params(base, fold=fold)),
+            active=not current and query.start is None,
+        )
+    ]
+    links += [
+        PresetLink(
+            p.key,
+            p.label,
+            _url(path, canonical_params(base, fold=fold, relative=p.key)),
+            active=p.key == current,
+        )
+        for p in PRESETS
+    ]
+    return links
+
+
+def share_path(path: str, query: EventQuery, mark: str = "", *, fold: bool = False) -> str:
+    """This view with its resolved range written out: the same events tomorrow."""
+    return _url(path, canonical_params(query, mark, fold=fold))
+
+
+def navigation(
+    request: HttpRequest, query: EventQuery, current: str, mark: str = "", *, fold: bool = False
+) -> dict[str, Any]:
+    """What the timeline shows about its range: presets, the range in words, the share link."""
+    share = share_path(request.path, query, mark, fold=fold)
+    return {
+        "range_key": current,
+        "range_words": RANGES[current].words if current else "",
+        "presets": preset_links(request.path, query, current, fold=fold),
+        "share_url": request.build_absolute_uri(share),
+    }

@@ -1,0 +1,169 @@
+"""EVENTSUI_AUTH=remote-user: the reverse proxy names the user in a header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+from eventsui.access.models import ProjectGrant
+from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts.projects import Credentials, Project
+from tests.html_tree import html
+
+pytestmark = pytest.mark.django_db
+
+VISION = Project(project_id="vision-0001", name="Vision", endpoint="", credentials=Credentials())
+SPEECH = Project(project_id="speech-0002", name="Speech", endpoint="", credentials=Credentials())
+HOME_LOGIN = f"{reverse('login')}?next=/"
+
+
+def jobs_url(project_id: str) -> str:
+    return reverse("jobs", args=[project_id])
+
+
+def as_user(name: str) -> dict[str, str]:
+    return {"X-Remote-User": name}
+
+
+@pytest.fixture(autouse=True)
+def remote_user_mode(settings: Any) -> None:
+    settings.EVENTSUI_PROJECTS = (VISION, SPEECH)
+    settings.EVENTSUI_AUTH = "remote-user"
+    settings.EVENTSUI_REMOTE_USER_HEADER = "X-Remote-User"
+
+
+@pytest.fixture
+def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+
+    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        raise AssertionError(f"the upstream was called: {args}")
+
+    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
+    return calls
+
+
+def test_a_new_name_becomes_a_user_with_no_projects(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get("/", headers=as_user("alice"))
+
+    assert response.status_code == 200
+    assertContains(response, "You have no projects yet")
+    assert "Signed in as alice" in html(response).find("div", class_="account").text
+    alice = User.objects.get(username="alice")
+    assert not alice.has_usable_password()
+    assert not (alice.is_staff or alice.is_superuser)
+    assert not ProjectGrant.objects.exists()
+    assert client.get(jobs_url(VISION.project_id), headers=as_user("alice")).status_code == 404
+    assert upstream_calls == []
+
+
+def test_a_granted_user_sees_their_project(client: Client) -> None:
+    alice = User.objects.create_user("alice")
+    ProjectGrant.objects.create(project_id=SPEECH.project_id, user=alice)
+
+    assert client.get(jobs_url(SPEECH.project_id), headers=as_user("alice")).status_code == 200
+    assert client.get(jobs_url(VISION.project_id), headers=as_user("alice")).status_code == 404
+
+
+def test_there_is_no_sign_out_control(client: Client) -> None:
+    response = client.get("/", headers=as_user("alice"))
+
+    assert not html(response).find("div", class_="account").find_all("form")
+    assert client.post(reverse("logout"), headers=as_user("alice")).status_code == 404
+
+
+def test_without_the_header_a_request_is_sent_to_a_page_that_explains(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get("/")
+
+    assertRedirects(response, HOME_LOGIN, fetch_redirect_response=False)
+    page = client.get(HOME_LOGIN)
+    assert page.status_code == 403
+    assert html(page).find("h1").text == "You are not signed in"
+    # The page neither offers a password form nor names the header.
+    assert not html(page).find_all("form")
+    assert b"X-Remote-User" not in page.content
+    assert not User.objects.exists()
+
+
+def test_a_session_ends_when_the_header_stops_coming(client: Client) -> None:
+    assert client.get("/", headers=as_user("alice")).status_code == 200
+
+    assertRedirects(client.get("/"), HOME_LOGIN, fetch_redirect_response=False)
+
+
+def test_a_different_name_replaces_the_session_user(client: Client) -> None:
+    User.objects.create_superuser("root")
+    assert client.get(jobs_url(VISION.project_id), headers=as_user("root")).status_code == 200
+
+    response = client.get(jobs_url(VISION.project_id), headers=as_user("alice"))
+
+    assert response.status_code == 404
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="alice").pk)
+
+
+def test_the_header_name_is_configurable(client: Client, settings: Any) -> None:
+    settings.EVENTSUI_REMOTE_USER_HEADER = "X-Forwarded-User"
+
+    assertRedirects(
+        client.get("/", headers=as_user("alice")), HOME_LOGIN, fetch_redirect_response=False
+    )
+    response = client.get("/", headers={"X-Forwarded-User": "bob"})
+
+    assert "Signed in as bob" in html(response).find("div", class_="account").text
+    assert list(User.objects.values_list("username", flat=True)) == ["bob"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a b", "x" * 151, "alice\u0000", "<script>"])
+def test_a_name_django_cannot_store_signs_no_one_in(client: Client, name: str) -> None:
+    response = client.get("/", headers=as_user(name))
+
+    assertRedirects(response, HOME_LOGIN, fetch_redirect_response=False)
+    assert not User.objects.exists()
+
+
+def test_surrounding_spaces_are_not_part_of_the_name(client: Client) -> None:
+    client.get("/", headers=as_user("  alice "))
+    client.get("/", headers=as_user("alice"))
+
+    assert list(User.objects.values_list("username", flat=True)) == ["alice"]
+
+
+@pytest.mark.parametrize("mode", ["none", "login"])
+def test_other_modes_ignore_the_header(client: Client, settings: Any, mode: str) -> None:
+    settings.EVENTSUI_AUTH = mode
+
+    response = client.get("/", headers=as_user("root"))
+
+    assert not User.objects.exists()
+    if mode == "login":
+        assertRedirects(response, HOME_LOGIN, fetch_redirect_response=False)
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("url", "body"), [("/healthz", b"ok\n"), ("/readyz", b"ready\n")])
+def test_health_checks_need_no_header(client: Client, url: str, body: bytes) -> None:
+    response = client.get(url)
+
+    assert (response.status_code, response.content) == (200, body)
+
+
+def test_a_staff_user_reaches_the_admin_through_the_header(client: Client) -> None:
+    User.objects.create_superuser("root")
+
+    assert client.get("/admin/", headers=as_user("root")).status_code == 200
+    assertRedirects(
+        client.get("/admin/", headers=as_user("alice")),
+        "/admin/login/?next=/admin/",
+        fetch_redirect_response=False,
+    )
