@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
@@ -96,10 +97,26 @@ def _rows(
 ) -> list[tuple[Event, str, str]]:
     """Each event with its anchor and its permalink: this view, marking that row."""
     ids = anchors(page.events, page.order)
+    # `mark` is the last parameter of a canonical URL and anchors need no
+    # escaping, so one URL built here serves every row (the canonical form,
+    # as _page_url would build it, without a hundred rebuilds of it).
+    base = _page_url(path, query, query.offset, fold=fold)
+    joiner = "&" if "?" in base else "?"
     return [
-        (event, anchor, f"{_page_url(path, query, query.offset, anchor, fold=fold)}#{anchor}")
+        (event, anchor, f"{base}{joiner}mark={anchor}#{anchor}")
         for event, anchor in zip(page.events, ids, strict=True)
     ]
+
+
+def _table_key(canonical_url: str, zone: object, page: EventPage) -> str:
+    """What the events table shows, as a key for its cached HTML.
+
+    The table is the costly part of the page to render (a hundred rows of
+    filters and links); it is a function of the view's URL, the viewer's zone
+    and the events themselves, so a digest of those names it exactly.
+    """
+    material = repr((canonical_url, repr(zone), page.events)).encode()
+    return hashlib.sha256(material).hexdigest()
 
 
 # Fetches the job heading beside the events call, so a full page waits for
@@ -190,6 +207,7 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
             rows=_rows(request.path, query, page, fold=fold),
             mark=mark,
             fold=fold,
+            table_key=_table_key(canonical_url, zone, page),
         )
         if fold:
             context["folds"] = fold_rows(context["rows"], mark)
