@@ -24,7 +24,6 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from eventsui.access.config import auth_mode, meta_key, remote_user_header
 from eventsui.access.models import ProjectGrant
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.projects import Credentials, Project
 from eventsui.sandbox.data import FAILED_JOB_ID
 from tests.html_tree import html
@@ -75,19 +74,6 @@ def projects(settings: Any) -> None:
 @pytest.fixture
 def login_mode(settings: Any, projects: None) -> None:
     settings.EVENTSUI_AUTH = "login"
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 def signed_in(user: User) -> Client:

@@ -11,7 +11,6 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
 from eventsui.access.models import ProjectGrant
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.projects import Credentials, Project
 from tests.html_tree import html
 
@@ -35,18 +34,6 @@ def remote_user_mode(settings: Any) -> None:
     settings.EVENTSUI_PROJECTS = (VISION, SPEECH)
     settings.EVENTSUI_AUTH = "remote-user"
     settings.EVENTSUI_REMOTE_USER_HEADER = "X-Remote-User"
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 def test_a_new_name_becomes_a_user_with_no_projects(

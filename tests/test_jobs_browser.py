@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +13,6 @@ from django.test import Client
 from django.urls import reverse
 
 from eventsui.jobs.forms import PHASES
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox import data
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from tests.html_tree import Node, html
@@ -89,24 +87,8 @@ def sent(mock: responses.RequestsMock, index: int = 0) -> dict[str, Any]:
 
 
 @pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
-
-
-@pytest.fixture
-def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
-    with responses.RequestsMock() as mock:
-        yield mock
+def upstream_project() -> str:
+    return PROJECT
 
 
 # -- the list -----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 
 from eventsui.jobs.forms import find_job_id
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from tests.html_tree import Node, html
 
@@ -25,19 +24,6 @@ def goto(value: str) -> str:
 
 def events(job_id: str) -> str:
     return reverse("events", args=[DEFAULT_PROJECT_ID, job_id])
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 # -- reading what was pasted -----------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox import data
 
 ENDPOINT = "https://modelarts.test.invalid"
@@ -21,24 +19,8 @@ SEARCH_API = f"{ENDPOINT}/v2/{PROJECT}/training-job-searches"
 
 
 @pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
-
-
-@pytest.fixture
-def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
-    with responses.RequestsMock() as mock:
-        yield mock
+def upstream_project() -> str:
+    return PROJECT
 
 
 def test_it_lists_the_sandbox_jobs_with_links_to_their_events(client: Client) -> None:

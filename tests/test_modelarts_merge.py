@@ -6,13 +6,10 @@ import itertools
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from eventsui.modelarts import SANDBOX_ENDPOINT
-from eventsui.modelarts.auth import TokenAuth
-from eventsui.modelarts.client import ClientConfig, ModelArtsClient, new_session
+from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.merge import (
     COMBINED_LEVEL,
     COMBINED_PARTS,
@@ -24,41 +21,13 @@ from eventsui.modelarts.merge import (
 from eventsui.modelarts.parsing import normalise_source
 from eventsui.modelarts.types import Event, EventPage, EventQuery
 from eventsui.sandbox import data
-from eventsui.sandbox.adapter import SandboxAdapter
-from eventsui.sandbox.api import SandboxOptions
+from tests.sandbox_client import sandbox_client, sent_queries
 
 PROJECT = data.DEFAULT_PROJECT_ID
 FAILED = data.FAILED_JOB_ID  # 2 Warning, 9 Error
 LONG = data.LONG_JOB_ID  # 38 Warning, 6 Error, some in the same second
 NOISY = "0dd5e7a1-0000-4000-8000-00000000a015"  # built here: both levels past 100
 MODES = ["records", "pages"]
-
-
-class RecordingAdapter(SandboxAdapter):
-    def __init__(self, options: SandboxOptions) -> None:
-        super().__init__(options)
-        self.queries: list[dict[str, list[str]]] = []
-
-    def send(self, request, **kwargs):
-        self.queries.append(parse_qs(urlsplit(request.url).query))
-        return super().send(request, **kwargs)
-
-
-def sandbox_client(mode: str = "records", *, applies_source: bool = True) -> ModelArtsClient:
-    session = new_session()
-    adapter = RecordingAdapter(SandboxOptions(events_offset=mode, applies_source=applies_source))
-    session.mount(SANDBOX_ENDPOINT, adapter)
-    return ModelArtsClient(
-        ClientConfig(endpoint=SANDBOX_ENDPOINT, events_offset=mode),
-        auth=TokenAuth("sandbox-token"),
-        session=session,
-    )
-
-
-def calls(client: ModelArtsClient) -> list[dict[str, list[str]]]:
-    adapter = client.session.get_adapter(SANDBOX_ENDPOINT + "/")
-    assert isinstance(adapter, RecordingAdapter)
-    return adapter.queries
 
 
 def _noisy_events(job: data.SandboxJob) -> list[data.SandboxEvent]:
@@ -237,7 +206,7 @@ def test_the_other_filters_go_to_both_levels() -> None:
         "[worker-0] Training finished. Exit code 1.",
         "[worker-3] Training finished. Exit code 137.",
     ]
-    sent = calls(client)
+    sent = sent_queries(client)
     assert sorted(q["level"][0] for q in sent) == ["Error", "Warning"]
     assert all(
         q["pattern"] == ["Exit code"] and "start_time" in q and "end_time" in q for q in sent
@@ -252,7 +221,7 @@ def test_levels_of_a_hundred_events_or_fewer_cost_one_call_each() -> None:
 
     list_events(client, PROJECT, FAILED, EventQuery(level=COMBINED_LEVEL, offset=7, limit=3))
 
-    assert sorted((q["level"][0], q["offset"][0], q["limit"][0]) for q in calls(client)) == [
+    assert sorted((q["level"][0], q["offset"][0], q["limit"][0]) for q in sent_queries(client)) == [
         ("Error", "0", "100"),
         ("Warning", "0", "100"),
     ]
@@ -263,7 +232,7 @@ def test_a_deep_page_of_two_large_levels_costs_a_few_aligned_block_calls() -> No
 
     list_events(client, PROJECT, NOISY, EventQuery(level=COMBINED_LEVEL, offset=333, limit=50))
 
-    sent = calls(client)
+    sent = sent_queries(client)
     assert len(sent) <= 8
     assert all(q["limit"] == ["100"] and int(q["offset"][0]) % 100 == 0 for q in sent)
     # No block is asked for twice within one page.
@@ -275,8 +244,8 @@ def test_a_single_level_is_one_ordinary_call() -> None:
 
     page = list_events(client, PROJECT, FAILED, EventQuery(level="Error", limit=5))
 
-    assert [q["level"] for q in calls(client)] == [["Error"]]
-    assert calls(client)[0]["limit"] == ["5"]
+    assert [q["level"] for q in sent_queries(client)] == [["Error"]]
+    assert sent_queries(client)[0]["limit"] == ["5"]
     assert page.total == 9
 
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from eventsui.modelarts import SANDBOX_ENDPOINT, errors
-from eventsui.modelarts.auth import TokenAuth
-from eventsui.modelarts.client import ClientConfig, ModelArtsClient, new_session
+from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.parsing import normalise_source
 from eventsui.modelarts.types import EventQuery
 from eventsui.sandbox import data
-from eventsui.sandbox.adapter import SandboxAdapter
-from eventsui.sandbox.api import UPSTREAM_ZONE, SandboxOptions
+from eventsui.sandbox.api import UPSTREAM_ZONE
+from tests.sandbox_client import sandbox_client, sent_queries
 
 PROJECT = data.DEFAULT_PROJECT_ID
 FAILED = data.FAILED_JOB_ID  # 181 events; counts sent as strings
@@ -24,38 +22,12 @@ UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 MODES = ["records", "pages"]
 
 
-class RecordingAdapter(SandboxAdapter):
-    """The sandbox's adapter, noting the query of every request it answers."""
-
-    def __init__(self, options: SandboxOptions) -> None:
-        super().__init__(options)
-        self.queries: list[dict[str, list[str]]] = []
-
-    def send(self, request, **kwargs):
-        self.queries.append(parse_qs(urlsplit(request.url).query))
-        return super().send(request, **kwargs)
-
-
 def _no_sleep(seconds: float) -> None:
     raise AssertionError(f"the sandbox should never make the client wait ({seconds} s)")
 
 
 def _sandbox_client(mode: str = "records", *, applies_source: bool = True) -> ModelArtsClient:
-    session = new_session()
-    adapter = RecordingAdapter(SandboxOptions(events_offset=mode, applies_source=applies_source))
-    session.mount(SANDBOX_ENDPOINT, adapter)
-    return ModelArtsClient(
-        ClientConfig(endpoint=SANDBOX_ENDPOINT, events_offset=mode),
-        auth=TokenAuth("sandbox-token"),
-        session=session,
-        sleep=_no_sleep,
-    )
-
-
-def _adapter(client: ModelArtsClient) -> RecordingAdapter:
-    adapter = client.session.get_adapter(SANDBOX_ENDPOINT + "/")
-    assert isinstance(adapter, RecordingAdapter)
-    return adapter
+    return sandbox_client(mode, applies_source=applies_source, sleep=_no_sleep)
 
 
 @pytest.fixture(params=MODES)
@@ -111,7 +83,7 @@ def test_it_reads_an_unaligned_offset_from_two_sandbox_pages_in_pages_mode():
     page = client.list_events(PROJECT, COMPLETED, EventQuery(order="asc", offset=15, limit=10))
 
     assert _seen(page.events) == _truth(COMPLETED)[15:25]
-    assert [(q["offset"], q["limit"]) for q in _adapter(client).queries] == [
+    assert [(q["offset"], q["limit"]) for q in sent_queries(client)] == [
         (["1"], ["10"]),
         (["2"], ["10"]),
     ]
@@ -123,7 +95,7 @@ def test_it_sends_the_record_offset_to_a_sandbox_that_reads_records():
     page = client.list_events(PROJECT, COMPLETED, EventQuery(order="asc", offset=15, limit=10))
 
     assert _seen(page.events) == _truth(COMPLETED)[15:25]
-    assert [q["offset"] for q in _adapter(client).queries] == [["15"]]
+    assert [q["offset"] for q in sent_queries(client)] == [["15"]]
 
 
 def test_it_reads_an_empty_page_past_the_end(client):
@@ -326,7 +298,7 @@ def test_the_client_refuses_a_start_without_an_end_before_the_sandbox_sees_it(cl
     with pytest.raises(ValueError, match="together"):
         client.list_events(PROJECT, FAILED, EventQuery(start=_truth(FAILED)[0][0]))
 
-    assert _adapter(client).queries == []
+    assert sent_queries(client) == []
 
 
 @pytest.mark.parametrize("call", ["events", "job"])
@@ -374,7 +346,7 @@ def test_it_marks_the_source_filter_ignored_on_an_unaligned_page_in_pages_mode()
 
     assert page.source_filter_ignored is True
     assert _seen(page.events) == [e for e in _truth(FAILED)[25:45] if e[2] == "Task"]
-    assert len(_adapter(client).queries) == 2
+    assert len(sent_queries(client)) == 2
 
 
 @pytest.mark.parametrize("mode", MODES)

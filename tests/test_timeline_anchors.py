@@ -12,7 +12,6 @@ from django.test import Client
 from html_tree import event_rows, html
 
 from eventsui.modelarts import Event
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from eventsui.timeline.anchors import ANCHOR_RE, anchors, event_key
 
@@ -29,19 +28,6 @@ def event(second: int = 0, message: str = "Training job is running.", **kw: str)
         source=kw.get("source", "Job"),
         message=message,
     )
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 # -- the ids ------------------------------------------------------------------------------

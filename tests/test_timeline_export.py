@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -71,27 +71,18 @@ def sandbox_events(job_id: str) -> list[data.SandboxEvent]:
 
 
 @pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
+def upstream_answers_required() -> bool:
+    return False
 
 
 @pytest.fixture
-def fake_upstream(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUpstream]:
+def fake_upstream(
+    fake_upstream: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> FakeUpstream:
     """A configured https endpoint answering from a generated list of events."""
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
     # Retries of a 503 would sleep; the outcome is the same without the wait.
     monkeypatch.setattr(get_client(), "_sleep", lambda seconds: None)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeUpstream(mock)
+    return FakeUpstream(fake_upstream)
 
 
 class FakeUpstream:
@@ -145,20 +136,6 @@ class FakeUpstream:
             "events": events,
         }
         return 200, {}, json.dumps(body)
-
-
-@pytest.fixture
-def list_events_calls(monkeypatch: pytest.MonkeyPatch) -> list[EventQuery]:
-    """The queries of every events call, which still goes to the (sandbox) upstream."""
-    calls: list[EventQuery] = []
-    original = ModelArtsClient.list_events
-
-    def recording(self: ModelArtsClient, project_id: str, job_id: str, query: EventQuery) -> Any:
-        calls.append(query)
-        return original(self, project_id, job_id, query)
-
-    monkeypatch.setattr(ModelArtsClient, "list_events", recording)
-    return calls
 
 
 # -- every matching event -------------------------------------------------------------------
@@ -389,7 +366,7 @@ def test_its_file_name_falls_back_to_the_job_id(
 
 
 def test_the_window_holds_while_the_live_job_keeps_writing(
-    client: Client, monkeypatch: pytest.MonkeyPatch, list_events_calls: list[EventQuery]
+    client: Client, monkeypatch: pytest.MonkeyPatch, event_queries: list[EventQuery]
 ) -> None:
     job = data.find_job(LIVE_JOB_ID)
     assert job is not None
@@ -413,31 +390,31 @@ def test_the_window_holds_while_the_live_job_keeps_writing(
     assert [row[3] for row in rows] == [e.message for e in reversed(expected)]
     assert len(job.events(now=sandbox_clock())) > len(expected) + 100  # they did arrive
     created = datetime.fromtimestamp(data.live_cycle_start(began), UTC)
-    assert len(list_events_calls) == -(-len(expected) // 100) > 10
-    assert {(q.start, q.end) for q in list_events_calls} == {
+    assert len(event_queries) == -(-len(expected) // 100) > 10
+    assert {(q.start, q.end) for q in event_queries} == {
         (created - timedelta(minutes=1), datetime.fromtimestamp(began, UTC))
     }
 
 
 def test_it_sends_a_given_window_upstream_unchanged(
-    client: Client, list_events_calls: list[EventQuery]
+    client: Client, event_queries: list[EventQuery]
 ) -> None:
     download(client, start_time="2026-11-20T02:00:00Z", end_time="2026-11-20T03:00:00Z")
 
     start = datetime(2026, 11, 20, 2, tzinfo=UTC)
-    assert {(q.start, q.end) for q in list_events_calls} == {(start, start + timedelta(hours=1))}
-    assert sorted((q.offset, q.limit) for q in list_events_calls) == [(0, 100), (100, 100)]
+    assert {(q.start, q.end) for q in event_queries} == {(start, start + timedelta(hours=1))}
+    assert sorted((q.offset, q.limit) for q in event_queries) == [(0, 100), (100, 100)]
 
 
 def test_it_cuts_a_future_end_to_the_moment_the_export_began(
-    client: Client, monkeypatch: pytest.MonkeyPatch, list_events_calls: list[EventQuery]
+    client: Client, monkeypatch: pytest.MonkeyPatch, event_queries: list[EventQuery]
 ) -> None:
     began = datetime(2026, 11, 27, 12, tzinfo=UTC)
     monkeypatch.setattr(export_module, "_now", lambda: began)
 
     download(client, start_time="2026-11-20T00:00:00Z", end_time="2030-01-01T00:00:00Z")
 
-    assert {q.end for q in list_events_calls} == {began}
+    assert {q.end for q in event_queries} == {began}
 
 
 # -- concurrency ----------------------------------------------------------------------------

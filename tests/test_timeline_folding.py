@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 
 from eventsui.modelarts import Event
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from eventsui.timeline.folding import fold_rows, normalise, worker_of
 from tests.html_tree import Node, html
@@ -43,18 +42,6 @@ def folded(response: Any) -> list[Node]:
 def query_of(url: str | None) -> dict[str, list[str]]:
     assert url is not None
     return parse_qs(urlsplit(url).query)
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 # -- normalisation --------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,12 +51,14 @@ def job_body(**status: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
-    with responses.RequestsMock() as mock:
-        mock.get(EVENTS_API, json={"total": 0, "limit": 50, "offset": 0, "events": []})
-        yield mock
+def upstream_project() -> str:
+    return PROJECT
+
+
+@pytest.fixture
+def fake_upstream(fake_upstream: responses.RequestsMock) -> responses.RequestsMock:
+    fake_upstream.get(EVENTS_API, json={"total": 0, "limit": 50, "offset": 0, "events": []})
+    return fake_upstream
 
 
 # -- the breadcrumb -----------------------------------------------------------------------------

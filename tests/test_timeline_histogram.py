@@ -118,19 +118,6 @@ def requests_sent(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return sent
 
 
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
-
-
 # -- the bars add up ------------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from eventsui.timeline.levels import level_spelling, level_words
 from tests.html_tree import Node, html
@@ -46,18 +45,6 @@ def pagination_links(response: Any) -> dict[str, str | None]:
         elif isinstance(child, Node) and "disabled" in child.classes:
             links[child.text] = None
     return links
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 # -- the spelling ------------------------------------------------------------------------------

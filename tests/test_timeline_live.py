@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -88,33 +87,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     monkeypatch.setattr(data, "time", SimpleNamespace(time=lambda: clock.now))
     monkeypatch.setattr(live_module, "_now", clock.moment)
     return clock
-
-
-@pytest.fixture
-def upstream_queries(monkeypatch: pytest.MonkeyPatch) -> list[EventQuery]:
-    """The query of every events call, which still goes to the (sandbox) upstream."""
-    calls: list[EventQuery] = []
-    original = ModelArtsClient.list_events
-
-    def recording(self: ModelArtsClient, project_id: str, job_id: str, query: EventQuery) -> Any:
-        calls.append(query)
-        return original(self, project_id, job_id, query)
-
-    monkeypatch.setattr(ModelArtsClient, "list_events", recording)
-    return calls
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
 
 
 def live_job() -> data.SandboxJob:
@@ -313,16 +285,16 @@ def test_a_poll_with_nothing_new_answers_204(client: Client, clock: Clock) -> No
 
 
 def test_a_poll_asks_once_from_the_cursor_second_to_now_oldest_first(
-    client: Client, clock: Clock, upstream_queries: list[EventQuery]
+    client: Client, clock: Clock, event_queries: list[EventQuery]
 ) -> None:
     page = client.get(PAGE, {"live": "1", "pattern": "worker-1", "limit": "20"})
     cursor = cursor_of(poll_url(page))
     clock.advance(9.5)
-    upstream_queries.clear()
+    event_queries.clear()
 
     client.get(poll_url(page))
 
-    assert upstream_queries == [
+    assert event_queries == [
         EventQuery(
             pattern="worker-1",
             start=datetime.fromtimestamp(cursor.second, UTC),
@@ -593,12 +565,19 @@ class Upstream:
 
 
 @pytest.fixture
-def upstream(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
+def upstream_project() -> str:
+    return PROJECT
+
+
+@pytest.fixture
+def upstream_answers_required() -> bool:
+    return False
+
+
+@pytest.fixture
+def upstream(fake_upstream: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> Upstream:
     monkeypatch.setattr(live_module, "_now", lambda: BASE + timedelta(minutes=5))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield Upstream(mock)
+    return Upstream(fake_upstream)
 
 
 def test_a_shared_second_is_neither_repeated_nor_lost(client: Client, upstream: Upstream) -> None:

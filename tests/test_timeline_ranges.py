@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +11,6 @@ import pytest
 from django.test import Client
 
 from eventsui.modelarts import EventQuery
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, LONG_JOB_ID
 from eventsui.timeline.forms import EventFiltersForm, canonical_params
 from eventsui.timeline.ranges import PRESETS, resolve
@@ -32,20 +30,6 @@ NOW_SECOND = NOW.replace(microsecond=0)
 def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime:
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
     return NOW
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EventQuery]]:
-    """The queries the events view sends upstream (the sandbox still answers them)."""
-    queries: list[EventQuery] = []
-    original = ModelArtsClient.list_events
-
-    def spy(self: ModelArtsClient, project_id: str, job_id: str, query: EventQuery) -> Any:
-        queries.append(query)
-        return original(self, project_id, job_id, query)
-
-    monkeypatch.setattr(ModelArtsClient, "list_events", spy)
-    yield queries
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -149,13 +133,13 @@ def test_canonical_params_write_the_range_in_place_of_the_times() -> None:
 
 
 def test_the_view_sends_the_resolved_range_upstream(
-    client: Client, frozen: datetime, sent: list[EventQuery]
+    client: Client, frozen: datetime, event_queries: list[EventQuery]
 ) -> None:
     response = client.get(f"{EVENTS}?range=15m")
     assert response.status_code == 200
     rows = event_rows(response)
     assert rows, "the last 15 minutes of the long job have events"
-    page_query = sent[-1]
+    page_query = event_queries[-1]
     assert page_query.start == NOW_SECOND - timedelta(minutes=15)
     assert page_query.end == NOW_SECOND
     for row in rows:
@@ -211,11 +195,11 @@ def test_an_htmx_request_with_a_range_pushes_the_relative_url(
     ],
 )
 def test_a_bad_range_answers_400_beside_the_pickers_and_asks_nothing(
-    client: Client, sent: list[EventQuery], query: str
+    client: Client, event_queries: list[EventQuery], query: str
 ) -> None:
     response = client.get(f"{EVENTS}?{query}")
     assert response.status_code == 400
-    assert sent == []
+    assert event_queries == []
     document = html(response)
     error = document.find("p", id="error_range")
     assert error.text in (

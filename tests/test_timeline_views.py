@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,8 +10,8 @@ import requests
 import responses
 from django.test import Client
 
-from eventsui.modelarts.client import ModelArtsClient
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
+from tests.html_tree import Node, html
 
 PROJECT = DEFAULT_PROJECT_ID
 EVENTS = f"/projects/{PROJECT}/jobs/{FAILED_JOB_ID}/events/"
@@ -24,82 +21,7 @@ EVENTS_API = f"{ENDPOINT}/v2/{PROJECT}/training-jobs/{FAILED_JOB_ID}/events"
 JOB_API = f"{ENDPOINT}/v2/{PROJECT}/training-jobs/{FAILED_JOB_ID}"
 ALL_EVENTS = 181  # of the failed sandbox job
 
-# -- a small HTML tree, so assertions name elements rather than substrings -----------
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str | None]
-    children: list[Node | str] = field(default_factory=list)
-
-    def find_all(self, tag: str, **attrs: str) -> list[Node]:
-        """Descendants named tag with these attributes (class_ matches one class)."""
-        found = []
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.tag == tag and child._has(attrs):
-                    found.append(child)
-                found.extend(child.find_all(tag, **attrs))
-        return found
-
-    def find(self, tag: str, **attrs: str) -> Node:
-        """The one descendant named tag with these attributes."""
-        found = self.find_all(tag, **attrs)
-        assert len(found) == 1, f"{len(found)} <{tag} {attrs}> elements"
-        return found[0]
-
-    @property
-    def text(self) -> str:
-        """The text content, whitespace collapsed."""
-        return " ".join(self._raw_text().split())
-
-    def _raw_text(self) -> str:
-        return "".join(c if isinstance(c, str) else c._raw_text() for c in self.children)
-
-    def _has(self, attrs: dict[str, str]) -> bool:
-        for key, value in attrs.items():
-            name = key.rstrip("_").replace("_", "-")
-            if name == "class":
-                if value not in (self.attrs.get("class") or "").split():
-                    return False
-            elif self.attrs.get(name) != value:
-                return False
-        return True
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.open = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, dict(attrs))
-        self.open[-1].children.append(node)
-        if tag not in VOID:
-            self.open.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.open[-1].children.append(Node(tag, dict(attrs)))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.open) - 1, 0, -1):
-            if self.open[depth].tag == tag:
-                del self.open[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.open[-1].children.append(data)
-
-
-def html(response: Any) -> Node:
-    builder = _TreeBuilder()
-    builder.feed(response.content.decode())
-    builder.close()
-    return builder.root
+# -- more of the HTML tree, for this page ------------------------------------------
 
 
 def by_id(node: Node, element_id: str) -> list[Node]:
@@ -146,27 +68,10 @@ def pagination_links(document: Node) -> dict[str, str | None]:
 
 
 @pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """Every call the client makes to ModelArts; one fails the test."""
-    calls: list[tuple[Any, ...]] = []
-
-    def refuse(self: ModelArtsClient, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        raise AssertionError(f"the upstream was called: {args}")
-
-    monkeypatch.setattr(ModelArtsClient, "_call", refuse)
-    return calls
-
-
-@pytest.fixture
-def fake_upstream(settings: Any) -> Iterator[responses.RequestsMock]:
-    """A configured endpoint whose answers each test registers."""
-    settings.MODELARTS_ENDPOINT = ENDPOINT
-    settings.MODELARTS_PROJECT_ID = PROJECT
+def upstream_answers_required() -> bool:
     # Whether the job itself is asked for (for the heading, for cache lifetimes)
     # is not what these tests are about: its answer is registered, not required.
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
+    return False
 
 
 def events_body(*events: dict[str, str], total: int | None = None) -> dict[str, Any]:

@@ -62,6 +62,9 @@ def open_timeline(page: Page, url: str, zone: str) -> None:
     page.goto(url)
     expect(page.locator("p.viewer-zone")).to_have_attribute("data-viewer-zone", zone)
     page.wait_for_load_state("load")
+    # The histogram arrives after the table; its swap must not land in the
+    # middle of a test's own interaction with the form.
+    expect(page.locator("#results .histogram-loading")).to_have_count(0)
 
 
 def test_a_preset_swaps_the_rows_and_pushes_a_relative_url(new_page: Callable[..., Page]) -> None:
@@ -154,6 +157,12 @@ def test_the_pickers_are_read_in_the_viewer_zone(
 
     with page.expect_response(lambda r: r.status == 400):
         page.fill("#id_start_time", "2026-11-20T10:00:00")
+    # The answer replaces the form; filling To before that swap lands would
+    # type into the element on its way out.
+    expect(page.locator("#timeline .field-error")).to_contain_text("Give To as well as From")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     with page.expect_response(lambda r: r.status == 200):
         page.fill("#id_end_time", "2026-11-20T10:05:00")
 
