@@ -134,3 +134,33 @@ def test_the_token_is_sent_upstream_only_in_its_header(configured: None) -> None
     sent = responses.calls[0].request
     assert sent.headers["X-Auth-Token"] == TOKEN
     assert TOKEN not in sent.url
+
+
+# Every page that reaches the upstream, each with every answer above: the
+# export (streamed), the histogram, the live poll, the failure view, the jobs
+# browser and the readiness check.
+EVERY_UPSTREAM_PAGE = [
+    pytest.param(f"{PAGE}export/?format=csv", id="export-csv"),
+    pytest.param(f"{PAGE}export/?format=json", id="export-json"),
+    pytest.param(f"{PAGE}histogram/", id="histogram"),
+    pytest.param(f"{PAGE}live/?after=1795815438~ev-3e37d1864224", id="live"),
+    pytest.param(f"/projects/{PROJECT}/jobs/{JOB}/failure/", id="failure"),
+    pytest.param(f"/projects/{PROJECT}/jobs/?phase=Failed", id="jobs"),
+    pytest.param("/readyz", id="readyz"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", UPSTREAM_ANSWERS)
+@pytest.mark.parametrize("path", EVERY_UPSTREAM_PAGE)
+@responses.activate
+def test_no_other_page_shows_a_credential_whatever_the_upstream_answers(
+    path: str, answer: dict[str, object], configured: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for url in (EVENTS_URL, JOB_URL):
+        responses.add(responses.GET, url, **answer)  # type: ignore[arg-type]
+    responses.add(responses.POST, SEARCH_URL, **answer)  # type: ignore[arg-type]
+    response = Client().get(path)
+    assert response.status_code < 500 or response.status_code in (502, 503, 504)
+    _assert_no_secret(response, caplog)
