@@ -96,3 +96,16 @@ def new_page(browser: Browser, watch: Watch) -> Iterator[Callable[..., Page]]:
 @pytest.fixture
 def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
+
+
+def wait_for_htmx_idle(page: Page) -> None:
+    """Wait until no htmx request, swap or settle is under way.
+
+    A response arrives before htmx swaps it in: typing into a field right
+    after the response can land in the element being replaced. Lazy loads
+    (the histogram) count too, as their swaps can land mid-interaction.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .histogram-loading')"
+    )

@@ -18,7 +18,7 @@ from eventsui.sandbox.data import (
     LIVE_JOB_ID,
     live_cycle_start,
 )
-from tests.browser.conftest import Watch
+from tests.browser.conftest import Watch, wait_for_htmx_idle
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def open_timeline(page: Page, url: str, zone: str) -> None:
     page.wait_for_load_state("load")
     # The histogram arrives after the table; its swap must not land in the
     # middle of a test's own interaction with the form.
-    expect(page.locator("#results .histogram-loading")).to_have_count(0)
+    wait_for_htmx_idle(page)
 
 
 def test_a_preset_swaps_the_rows_and_pushes_a_relative_url(new_page: Callable[..., Page]) -> None:
@@ -160,9 +160,7 @@ def test_the_pickers_are_read_in_the_viewer_zone(
     # The answer replaces the form; filling To before that swap lands would
     # type into the element on its way out.
     expect(page.locator("#timeline .field-error")).to_contain_text("Give To as well as From")
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-    )
+    wait_for_htmx_idle(page)
     with page.expect_response(lambda r: r.status == 200):
         page.fill("#id_end_time", "2026-11-20T10:05:00")
 

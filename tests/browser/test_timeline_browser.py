@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
-from tests.browser.conftest import Watch
+from tests.browser.conftest import Watch, wait_for_htmx_idle
 
 pytestmark = pytest.mark.browser
 
@@ -148,17 +148,20 @@ def test_a_rejected_htmx_request_shows_the_messages_next_to_the_fields(
     page.goto(EVENTS_URL)
     expect_unfiltered(page)
     mark_window(page)
+    wait_for_htmx_idle(page)
 
-    # Each input's change is a request of its own; wait for each answer, as
-    # the 400 replaces the whole form.
+    # Each input's change is a request of its own; wait for each answer and
+    # its swap, as the 400 replaces the whole form.
     with page.expect_response(lambda r: r.status == 400):
         page.fill("#id_start_time", "2026-11-20T03:00:30")
     to_field = page.locator(".field").filter(has=page.locator("#id_end_time"))
     expect(to_field.locator(".field-error")).to_have_text("Give To as well as From, or neither.")
+    wait_for_htmx_idle(page)
 
     with page.expect_response(lambda r: r.status == 400):
         page.fill("#id_end_time", "2026-11-20T02:00:00")
     expect(to_field.locator(".field-error")).to_have_text("To must not be before From.")
+    wait_for_htmx_idle(page)
 
     with page.expect_response(lambda r: r.status == 400):
         page.get_by_role("button", name="Apply").click()
