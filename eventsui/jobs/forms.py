@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
+from eventsui.core.forms import SpellingChoiceField, encode
 from eventsui.modelarts.ids import is_job_id
-from eventsui.timeline.forms import SpellingChoiceField, encode
 
 # The documented level-1 phases, in the order a job goes through them.
 PHASES = (

@@ -14,9 +14,9 @@ from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.access.grants import visible_projects
 from eventsui.access.views import no_projects
+from eventsui.core.forms import is_canonical
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import JobPage, ModelArtsError, Project, default_project, get_client
-from eventsui.timeline.forms import is_canonical
 
 from .access import project_view
 from .forms import (

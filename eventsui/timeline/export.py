@@ -70,6 +70,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from eventsui.core.access import job_view
+from eventsui.core.forms import encode
 from eventsui.modelarts import (
     Event,
     EventPage,
@@ -84,7 +85,7 @@ from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS, merge_strea
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-from .forms import EventFiltersForm, canonical_params, encode
+from .forms import EventFiltersForm, canonical_params
 from .times import format_instant
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from eventsui.core.access import job_view
+from eventsui.core.forms import encode
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.client import ModelArtsClient
@@ -33,7 +34,7 @@ from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import MAX_PAGE_SIZE
 
 from .anchors import anchors, event_key
-from .forms import canonical_params, encode
+from .forms import canonical_params
 
 logger = logging.getLogger(__name__)
 

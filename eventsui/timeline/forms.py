@@ -6,8 +6,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django import forms
-from django.http import QueryDict
 
+from eventsui.core.forms import SpellingChoiceField
 from eventsui.modelarts import EventQuery
 from eventsui.modelarts.types import (
     DEFAULT_PAGE_SIZE,
@@ -24,21 +24,6 @@ from .times import BadInstant, format_instant, parse_instant
 
 PAGE_SIZES = (20, 50, 100)
 MAX_OFFSET = 10**9
-
-
-class SpellingChoiceField(forms.ChoiceField):
-    """A choice that accepts any letter case and keeps the upstream's spelling."""
-
-    def __init__(self, *, spellings: tuple[str, ...], empty_label: str) -> None:
-        super().__init__(choices=[("", empty_label), *((s, s) for s in spellings)], required=False)
-        self.valid_spellings = spellings
-
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
-        for choice in self.valid_spellings:
-            if choice.casefold() == text.casefold():
-                return choice
-        return text
 
 
 class InstantField(forms.CharField):
@@ -178,15 +163,3 @@ def canonical_params(
     if mark:
         params["mark"] = mark
     return params
-
-
-def encode(params: dict[str, str]) -> str:
-    qd = QueryDict(mutable=True)
-    for key, value in params.items():
-        qd[key] = value
-    # A comma is kept as it is, so the combined level reads level=Warning,Error.
-    return qd.urlencode(safe=",")
-
-
-def is_canonical(given: QueryDict, params: dict[str, str]) -> bool:
-    return {k: given.getlist(k) for k in given} == {k: [v] for k, v in params.items()}

@@ -53,6 +53,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
 from eventsui.core.access import job_view
+from eventsui.core.forms import encode
 from eventsui.modelarts import EventQuery, ModelArtsError, get_client
 from eventsui.modelarts.cache import CachedModelArtsClient
 from eventsui.modelarts.client import epoch_ms
@@ -60,7 +61,7 @@ from eventsui.modelarts.merge import levels_of, list_events
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import LEVELS
 
-from .forms import EventFiltersForm, canonical_params, encode
+from .forms import EventFiltersForm, canonical_params
 from .zones import format_time, viewer_zone
 
 logger = logging.getLogger(__name__)

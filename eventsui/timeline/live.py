@@ -50,6 +50,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
 from eventsui.core.access import job_view
+from eventsui.core.forms import encode
 from eventsui.modelarts import (
     Event,
     EventPage,
@@ -66,7 +67,7 @@ from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import MAX_PAGE_SIZE
 
 from .anchors import anchors
-from .forms import EventFiltersForm, canonical_params, encode
+from .forms import EventFiltersForm, canonical_params
 from .zones import ViewerZone, viewer_zone
 
 POLL_SECONDS = 3

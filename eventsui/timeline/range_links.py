@@ -15,9 +15,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from eventsui.core.forms import encode
 from eventsui.modelarts import EventQuery
 
-from .forms import canonical_params, encode
+from .forms import canonical_params
 from .ranges import PRESETS, RANGES
 
 

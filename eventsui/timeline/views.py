@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.core.access import job_view
+from eventsui.core.forms import encode, is_canonical
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.merge import list_events
@@ -25,7 +26,7 @@ from eventsui.modelarts.projects import Project
 from . import live as live_tail
 from .anchors import anchors
 from .folding import fold_rows
-from .forms import PAGE_SIZES, EventFiltersForm, canonical_params, encode, is_canonical
+from .forms import PAGE_SIZES, EventFiltersForm, canonical_params
 from .range_links import navigation as range_navigation
 from .times import format_picker_value
 from .zones import viewer_zone

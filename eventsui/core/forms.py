@@ -1,0 +1,37 @@
+"""Form pieces shared by every page whose state is its query string."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+
+class SpellingChoiceField(forms.ChoiceField):
+    """A choice that accepts any letter case and keeps the upstream's spelling."""
+
+    def __init__(self, *, spellings: tuple[str, ...], empty_label: str) -> None:
+        super().__init__(choices=[("", empty_label), *((s, s) for s in spellings)], required=False)
+        self.valid_spellings = spellings
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        for choice in self.valid_spellings:
+            if choice.casefold() == text.casefold():
+                return choice
+        return text
+
+
+def encode(params: dict[str, str]) -> str:
+    """A query string of these parameters, in their order."""
+    qd = QueryDict(mutable=True)
+    for key, value in params.items():
+        qd[key] = value
+    # A comma is kept as it is, so the combined level reads level=Warning,Error.
+    return qd.urlencode(safe=",")
+
+
+def is_canonical(given: QueryDict, params: dict[str, str]) -> bool:
+    """Whether a request's query string says exactly these parameters."""
+    return {k: given.getlist(k) for k in given} == {k: [v] for k, v in params.items()}
