@@ -128,6 +128,18 @@ def test_each_row_has_name_id_phase_created_and_duration(client: Client) -> None
     assert failed[4].text == "23m 19s"
 
 
+def test_created_times_are_in_the_viewers_zone_with_the_zone_named(client: Client) -> None:
+    client.cookies["tz"] = "Asia/Shanghai"
+    response = client.get(JOBS)
+    table = html(response).find("table", class_="jobs")
+    row = next(r for r in table.find("tbody").find_all("tr") if FAILED_JOB_ID in r.text)
+
+    assert "Created (Asia/Shanghai)" in [th.text for th in table.find_all("th")]
+    assert row.find("time").attrs["datetime"] == "2026-11-20T01:58:12Z"
+    assert row.find("time").text == "2026-11-20 09:58:12 CST (UTC+08:00)"
+    assert "Cookie" in response["Vary"]
+
+
 @pytest.mark.parametrize("job", data.jobs(), ids=lambda job: job.name)
 def test_failed_jobs_and_only_they_link_to_their_failure(
     client: Client, job: data.SandboxJob

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
+from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.access.grants import visible_projects
@@ -17,6 +17,7 @@ from eventsui.access.views import no_projects
 from eventsui.core.forms import is_canonical
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import JobPage, ModelArtsError, Project, default_project, get_client
+from eventsui.timeline.zones import viewer_zone
 
 from .access import project_view
 from .forms import (
@@ -74,6 +75,8 @@ def _browse(request: HttpRequest, project: Project) -> HttpResponse:
     context: dict[str, Any] = {
         "project": project,
         "project_id": project.project_id,
+        # Times in the viewer's zone, as on the timeline (the cookie it sets).
+        "zone": viewer_zone(request),
         "jobs_url": path,
         "form": form,
         "goto_form": GotoForm(),
@@ -121,12 +124,14 @@ def _browse(request: HttpRequest, project: Project) -> HttpResponse:
 @project_view
 @require_GET
 @vary_on_headers("HX-Request")
+@vary_on_cookie
 def jobs(request: HttpRequest, project: Project) -> HttpResponse:
     return _browse(request, project)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
+@vary_on_cookie
 def home(request: HttpRequest) -> HttpResponse:
     """The jobs page of the first project the user may see, or why there is none."""
     if default_project() is None:
