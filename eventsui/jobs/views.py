@@ -15,6 +15,7 @@ from django_htmx.http import push_url, reselect, reswap, retarget
 from eventsui.access.grants import visible_projects
 from eventsui.access.views import no_projects
 from eventsui.core.forms import is_canonical
+from eventsui.core.htmx import wants_fragment
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import JobPage, ModelArtsError, Project, default_project, get_client
 from eventsui.timeline.zones import viewer_zone
@@ -67,7 +68,7 @@ def _limit_choices(form: JobFiltersForm) -> tuple[list[int], str]:
 
 def _browse(request: HttpRequest, project: Project) -> HttpResponse:
     """The jobs page of a project, or its results region for htmx."""
-    partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    partial = wants_fragment(request)
     template = "jobs/jobs.html#results" if partial else "jobs/jobs.html"
     path = reverse("jobs", args=[project.project_id])
     form = JobFiltersForm(request.GET)

@@ -18,6 +18,7 @@ from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode, is_canonical
+from eventsui.core.htmx import wants_fragment
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.merge import list_events
@@ -141,7 +142,7 @@ def _job_heading(project: Project, job_id: str) -> Job | None:
 def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     project_id = project.project_id
 
-    partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    partial = wants_fragment(request)
     template = "timeline/events.html#results" if partial else "timeline/events.html"
     zone = viewer_zone(request)
     form = EventFiltersForm(request.GET, zone=zone.tz)
