@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 from eventsui.access.models import ProjectGrant
 from eventsui.modelarts.projects import Credentials, Project
 from eventsui.sandbox.data import FAILED_JOB_ID
+from tests.browser.axe import assert_no_serious_violations
 from tests.browser.conftest import Watch
-from tests.browser.test_accessibility_browser import AXE, BLOCKING, describe
 
 # The live server runs in another thread: its requests must see the test's users.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -128,15 +128,9 @@ def test_the_sign_in_page_and_the_switcher_have_no_serious_accessibility_violati
     # As in test_accessibility_browser: axe is injected inline, so the CSP is off.
     page = new_page(color_scheme=scheme, bypass_csp=True)
     page.goto("/")
-    page.add_script_tag(path=AXE)
-    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
-    blocking = [v for v in found if v["impact"] in BLOCKING]
-    assert not blocking, f"sign-in page, {scheme}:\n{describe(blocking)}"
+    assert_no_serious_violations(page, f"the sign-in page, {scheme}")
 
     sign_in(page)
     page.locator("details.project-switcher summary").click()
     page.wait_for_load_state("networkidle")
-    page.add_script_tag(path=AXE)
-    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
-    blocking = [v for v in found if v["impact"] in BLOCKING]
-    assert not blocking, f"jobs page with the switcher open, {scheme}:\n{describe(blocking)}"
+    assert_no_serious_violations(page, f"the jobs page with the switcher open, {scheme}")

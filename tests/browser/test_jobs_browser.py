@@ -10,8 +10,8 @@ from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
+from tests.browser.axe import assert_no_serious_violations
 from tests.browser.conftest import Watch
-from tests.browser.test_accessibility_browser import AXE, BLOCKING, describe
 
 pytestmark = pytest.mark.browser
 
@@ -214,14 +214,8 @@ def test_the_jobs_pages_have_no_serious_accessibility_violations(
 ) -> None:
     if status >= 400:
         watch.allow_error(rf"status of {status} ")
-    # axe goes in as an inline script, which the CSP would block (as in
-    # test_accessibility_browser.py, whose checker this reuses).
+    # axe goes in as an inline script, which the CSP would block (tests/browser/axe.py).
     page = new_page(color_scheme=scheme, bypass_csp=True)
     response = page.goto(url)
     assert response is not None and response.status == status
-    page.add_script_tag(path=AXE)
-
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-
-    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"axe found, in {scheme} mode:\n{describe(blocking)}"
+    assert_no_serious_violations(page, f"{page.url} in {scheme} mode")

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from eventsui.sandbox import data
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, LIVE_JOB_ID
-from tests.browser.test_accessibility_browser import AXE, BLOCKING, describe
+from tests.browser.axe import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -204,17 +204,12 @@ def test_live_stops_by_itself_when_the_job_finishes(
 def test_live_mode_has_no_serious_accessibility_violations(
     new_page: Callable[..., Page], scheme: str
 ) -> None:
-    # axe goes in as an inline script: only this test turns the CSP off (see
-    # test_accessibility_browser.py).
+    # axe goes in as an inline script: only this test turns the CSP off
+    # (tests/browser/axe.py).
     page = new_page(color_scheme=scheme, bypass_csp=True)
     page.goto(LIVE_URL)
     expect(page.locator("tr.live-tail-arrived").first).to_be_attached(timeout=ARRIVAL)
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     expect(page.locator("#live-tail-new")).to_be_visible(timeout=ARRIVAL)
     expect(status(page)).to_contain_text("paused")
-    page.add_script_tag(path=AXE)
-
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-
-    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"axe found, in {scheme} mode:\n{describe(blocking)}"
+    assert_no_serious_violations(page, f"{page.url} in {scheme} mode")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
-from tests.browser.test_accessibility_browser import AXE, BLOCKING, describe
+from tests.browser.axe import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -188,14 +188,9 @@ def test_warnings_and_errors_and_fold_work_without_javascript(
 def test_an_open_fold_has_no_serious_accessibility_violations(
     new_page: Callable[..., Page], scheme: str
 ) -> None:
-    # As in test_accessibility_browser.py: axe goes in as an inline script.
+    # axe goes in as an inline script (tests/browser/axe.py).
     page = new_page(color_scheme=scheme, bypass_csp=True)
     page.goto(f"{EVENTS_URL}?level=Warning,Error&fold=1")
     page.wait_for_load_state("networkidle")
     folds(page).first.locator("summary").click()
-    page.add_script_tag(path=AXE)
-
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-
-    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"axe found, in {scheme} mode:\n{describe(blocking)}"
+    assert_no_serious_violations(page, f"{page.url} in {scheme} mode")
