@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +15,7 @@ from eventsui.access.grants import visible_projects
 from eventsui.access.views import no_projects
 from eventsui.core.forms import is_canonical
 from eventsui.core.htmx import wants_fragment
+from eventsui.core.pagination import PageLink
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import JobPage, ModelArtsError, Project, default_project, get_client
 from eventsui.timeline.zones import viewer_zone
@@ -30,12 +30,6 @@ from .forms import (
     canonical_params,
     jobs_url,
 )
-
-
-@dataclass(frozen=True)
-class PageLink:
-    label: str
-    url: str | None  # None: shown, but not a link (already there)
 
 
 def _pagination(path: str, query: JobQuery, found: JobPage, shown: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +19,7 @@ from django_htmx.http import push_url, reselect, reswap, retarget
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode, is_canonical
 from eventsui.core.htmx import wants_fragment
+from eventsui.core.pagination import PageLink
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.merge import list_events
@@ -33,12 +34,6 @@ from .times import format_picker_value
 from .zones import viewer_zone
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PageLink:
-    label: str
-    url: str | None  # None: shown, but not a link (already there)
 
 
 def _page_url(
