@@ -53,13 +53,11 @@ screenshots: $(VENV)/.dev system-packages
 
 ## Serve as in production (README, "Running in production"): debug off, so
 ## DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set; static files
-## collected and served by WhiteNoise; gunicorn with 2 sync workers. The long
-## --timeout is for exports, which hold a worker for the whole download.
+## collected and served by WhiteNoise; then scripts/serve-production, the
+## container's entrypoint: gunicorn with threaded workers (deploy/gunicorn.conf.py).
 serve-production: $(VENV)/.runtime
 	DJANGO_DEBUG=false $(BIN)/python manage.py collectstatic --noinput -v 0
-	DJANGO_DEBUG=false $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=false $(BIN)/gunicorn eventsui.wsgi:application --bind $(HOST):$(PORT) \
-		--workers 2 --timeout 120 --access-logfile -
+	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_DEBUG=false HOST=$(HOST) PORT=$(PORT) scripts/serve-production
 
 ## The README's Performance figures: a few minutes, its own servers on
 ## 127.0.0.1 (options: make bench BENCH_ARGS="--duration 20 --latency-ms 20").
@@ -67,7 +65,8 @@ bench: $(VENV)/.runtime
 	scripts/ensure-system-packages redis-server wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## Debian packages the tests drive for real: chromium, redis-server.
+## Debian packages the tests drive for real: chromium, redis-server, and for
+## the several-instances test PostgreSQL and nginx.
 system-packages:
 	scripts/ensure-system-packages
 
