@@ -164,3 +164,72 @@ def test_no_other_page_shows_a_credential_whatever_the_upstream_answers(
     response = Client().get(path)
     assert response.status_code < 500 or response.status_code in (502, 503, 504)
     _assert_no_secret(response, caplog)
+
+
+# -- echoed in part, or in a header -------------------------------------------------------
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_token_echoed_in_the_request_id_header_is_shown_nowhere(
+    configured: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer = {"error_code": "APIGW.0301", "error_msg": "Incorrect IAM token"}
+    for url in (EVENTS_URL, JOB_URL):
+        responses.add(
+            responses.GET, url, status=401, json=answer, headers={"X-Request-Id": f"hdr-{TOKEN}"}
+        )
+
+    response = Client().get(PAGE)
+
+    assert response.status_code == 502
+    assert "hdr-[redacted]" in response.content.decode()
+    _assert_no_secret(response, caplog)
+    assert TOKEN[:8] not in response.content.decode()
+    assert not [r for r in caplog.records if TOKEN[:8] in r.getMessage()]
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_part_of_the_token_in_the_upstream_message_is_redacted(
+    configured: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer = {
+        "error_code": "APIGW.0301",
+        "error_msg": f"token {TOKEN[:10]}... is expired",
+        "request_id": f"body-{TOKEN[-9:]}",
+    }
+    for url in (EVENTS_URL, JOB_URL):
+        responses.add(responses.GET, url, status=401, json=answer)
+
+    response = Client().get(PAGE)
+
+    text = response.content.decode()
+    assert "token [redacted]... is expired" in text
+    assert "body-[redacted]" in text
+    assert TOKEN[:8] not in text
+    assert TOKEN[-8:] not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        ("no secret here", ("abcdefghij",), "no secret here"),
+        ("x abcdefghij y", ("abcdefghij",), "x [redacted] y"),
+        ("x abcdefgh y", ("abcdefghij",), "x [redacted] y"),  # a prefix of 8
+        ("x cdefghij y", ("abcdefghij",), "x [redacted] y"),  # a suffix of 8
+        ("x abcdefg y", ("abcdefghij",), "x abcdefg y"),  # 7 characters say nothing
+        ("abcdefghijabcdefghij", ("abcdefghij",), "[redacted]"),  # one run, one mask
+        ("pw=short!", ("short!",), "pw=[redacted]"),  # a short secret, whole only
+        ("k1-12345678 k2-87654321", ("12345678", "87654321"), "k1-[redacted] k2-[redacted]"),
+        ("anything", ("",), "anything"),
+    ],
+)
+def test_redaction_masks_every_run_of_eight_characters_of_a_secret(
+    text: str, secrets: tuple[str, ...], expected: str
+) -> None:
+    from eventsui.modelarts.redaction import redact
+
+    assert redact(text, secrets) == expected

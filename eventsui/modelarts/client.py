@@ -33,6 +33,7 @@ from .parsing import (
     parse_job,
     parse_job_page,
 )
+from .redaction import redact
 from .types import MAX_PAGE_SIZE, EventPage, EventQuery, Job, JobPage
 
 logger = logging.getLogger("eventsui.modelarts")
@@ -380,7 +381,8 @@ class ModelArtsClient:
         except ValueError:
             body = None
             parsed_json = False
-        request_id = response.headers.get("X-Request-Id", "")
+        # Upstream text like the rest: a gateway may echo a credential into it.
+        request_id = self._redact(response.headers.get("X-Request-Id", "")[:100])
         if 200 <= status < 300:
             if not parsed_json or body is None:
                 raise errors.UpstreamUnavailable(
@@ -391,7 +393,7 @@ class ModelArtsClient:
             return body
         code, msg = (self._redact(text) for text in parse_error_body(body))
         if not request_id and isinstance(body, dict):
-            request_id = str(body.get("request_id") or "")[:100]
+            request_id = self._redact(str(body.get("request_id") or "")[:100])
         details: dict[str, Any] = {
             "upstream_status": status,
             "error_code": code,
@@ -441,13 +443,10 @@ class ModelArtsClient:
         """Remove our own credentials from upstream text before anyone sees it.
 
         A gateway that echoes request headers into its error message would
-        otherwise put the token on the page.
+        otherwise put the token on the page; a part of it (8 characters or
+        more) is masked as well as the whole.
         """
-        secrets = getattr(self.auth, "secrets", ())
-        for secret in secrets:
-            if secret and secret in text:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text, getattr(self.auth, "secrets", ()))
 
     def _log(
         self,

@@ -48,6 +48,7 @@ from . import errors
 from .ids import project_in_path
 from .parsing import parse_error_body
 from .projects import Credentials
+from .redaction import redact
 
 logger = logging.getLogger("eventsui.modelarts.iam")
 
@@ -401,8 +402,8 @@ class PasswordAuth(AuthBase):
         return expires - (issued if issued is not None else self._wall())
 
     def _redact(self, text: str) -> str:
-        password = self._credentials.password
-        return text.replace(password, "[redacted]")[:200] if password else text[:200]
+        """IAM's error text without the password, whole or any 8 characters of it."""
+        return redact(text, (self._credentials.password,))[:200]
 
     def _failed(
         self,
