@@ -16,6 +16,7 @@ import io
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -45,6 +46,8 @@ class Received:
     method: str
     path: str
     has_token: bool
+    # time.monotonic() on arrival, for rates over a sliding window.
+    at: float = 0.0
 
 
 @dataclass
@@ -263,7 +266,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         faults = self.server.faults
         plan = faults._plan(
-            Received(self.command, urlsplit(self.path).path, bool(self.headers.get("X-Auth-Token")))
+            Received(
+                self.command,
+                urlsplit(self.path).path,
+                bool(self.headers.get("X-Auth-Token")),
+                time.monotonic(),
+            )
         )
         try:
             if plan.latency:
