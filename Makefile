@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit browser system-packages serve-production bench screenshots clean
+.PHONY: run test lint typecheck unit browser test-cluster system-packages serve-production bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ unit: $(VENV)/.dev
 
 browser: $(VENV)/.dev system-packages
 	$(BIN)/pytest -m browser
+
+## Only the several-instances test (tests/cluster/): PostgreSQL, Redis, two
+## instances of scripts/serve-production and nginx on 127.0.0.1.
+test-cluster: $(VENV)/.dev
+	scripts/ensure-system-packages redis-server postgresql nginx-light
+	$(BIN)/pytest -m cluster
 
 ## PNGs of the main pages, light and dark, from the sandbox into docs/screenshots/.
 screenshots: $(VENV)/.dev system-packages
