@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
@@ -166,7 +167,10 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     fold = form.cleaned_data["fold"] == "1"
     live = form.cleaned_data["live"] == "1"
     params = canonical_params(query, mark, fold=fold, live=live, relative=form.range_key)
-    canonical_url = f"{request.path}?{encode(params)}" if params else request.path
+    # From the route, not request.path: reverse() escapes a leading "//" that a
+    # SCRIPT_NAME could add, so the redirect never names another host.
+    path = reverse("events", args=[project_id, job_id])
+    canonical_url = f"{path}?{encode(params)}" if params else path
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
         # plain form become the short absolute link that gets shared.
