@@ -18,17 +18,26 @@ _HIDDEN = re.compile(
 )
 
 
-def _marker(match: re.Match[str]) -> str:
+def _label(match: re.Match[str]) -> str:
     code = ord(match.group())
-    label = f"\\x{code:02x}" if code < 0xA0 else f"U+{code:04X}"
+    return f"\\x{code:02x}" if code < 0xA0 else f"U+{code:04X}"
+
+
+def _marker(match: re.Match[str]) -> str:
+    label = _label(match)
     return f'<span class="ctl" title="hidden character {label}">{label}</span>'
 
 
 @register.filter
-def untrusted(text: object) -> SafeString:
-    """Escape event text and make control, bidi and invisible characters visible."""
+def untrusted(text: object, where: str = "html") -> SafeString:
+    """Escape upstream or job text and make control, bidi and invisible characters visible.
+
+    `untrusted:"plain"` is for where markup is not read (`<title>`, an attribute):
+    the marker is the bare label, `U+202E`, without its span.
+    """
     # escape() leaves these characters alone, so the markers go in after it.
-    return mark_safe(_HIDDEN.sub(_marker, escape(str(text))))  # noqa: S308
+    marker = _label if where == "plain" else _marker
+    return mark_safe(_HIDDEN.sub(marker, escape(str(text))))  # noqa: S308
 
 
 @register.filter
