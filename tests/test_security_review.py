@@ -116,3 +116,105 @@ def test_upstream_error_text_with_a_bidi_override_is_shown_marked(
 @pytest.fixture
 def upstream_answers_required() -> bool:
     return False
+
+
+# -- finding 9: the login loop, private pages, Vary on the remote-user header ---------------
+
+
+@pytest.fixture
+def login_mode(settings: Any) -> None:
+    settings.EVENTSUI_AUTH = "login"
+
+
+@pytest.fixture
+def member_client() -> Client:
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="pw-not-checked"))
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "next_url", ["/accounts/login/", "/accounts/login", "/accounts/login/?next=/accounts/login/"]
+)
+def test_a_signed_in_user_sent_back_to_the_sign_in_page_goes_home(
+    login_mode: None, member_client: Client, next_url: str
+) -> None:
+    from urllib.parse import quote
+
+    response = member_client.get(f"/accounts/login/?next={quote(next_url)}")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        f"/projects/{PROJECT}/jobs/",
+        EVENTS,
+        f"{EVENTS}histogram/",
+        f"{EVENTS}export/?format=csv",
+        f"/projects/{PROJECT}/jobs/{FAILED_JOB_ID}/failure/",
+        "/no/such/page",
+    ],
+)
+def test_every_page_of_a_signed_in_user_is_private(
+    login_mode: None, member_client: Client, url: str
+) -> None:
+    response = member_client.get(url)
+
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert "private" in directives
+    assert "public" not in directives
+
+
+@pytest.mark.django_db
+def test_private_keeps_what_a_view_said_about_caching(
+    login_mode: None, member_client: Client
+) -> None:
+    # The failure link is never_cache: a running job's window ends now.
+    response = member_client.get(f"/projects/{PROJECT}/jobs/{FAILED_JOB_ID}/failure/")
+
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"private", "no-cache", "no-store"} <= directives
+
+
+@pytest.mark.django_db
+def test_an_anonymous_page_is_not_marked_private(login_mode: None) -> None:
+    response = Client().get("/no/such/page")
+
+    assert response.status_code == 404
+    assert "private" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.django_db
+def test_without_sign_in_pages_need_no_private_marker() -> None:
+    response = Client().get(EVENTS)
+
+    assert "Cache-Control" not in response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["X-Remote-User", "X-Forwarded-User"])
+def test_in_remote_user_mode_every_answer_varies_on_the_user_header(
+    settings: Any, header: str
+) -> None:
+    settings.EVENTSUI_AUTH = "remote-user"
+    settings.EVENTSUI_REMOTE_USER_HEADER = header
+    settings.EVENTSUI_REMOTE_USER_PROXIES = ("127.0.0.1/32",)
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("root")
+
+    signed_in = Client().get(EVENTS, headers={header: "root"})
+    anonymous = Client().get(EVENTS)
+
+    for response in (signed_in, anonymous):
+        assert header.lower() in [v.strip().lower() for v in response["Vary"].split(",")]
+    assert signed_in.status_code == 200
+    assert "private" in signed_in["Cache-Control"]

@@ -1,4 +1,4 @@
-"""Signing in, by mode. Both are always installed and do nothing with EVENTSUI_AUTH=none.
+"""Signing in, by mode. All are always installed and do nothing with EVENTSUI_AUTH=none.
 
 The mode is read per request rather than by choosing MIDDLEWARE at start-up,
 so one setting decides, and a test (or the live server) can switch it.
@@ -15,7 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from .config import meta_key
@@ -72,3 +72,25 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
             response = HttpResponseClientRedirect(login.url)
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+def private_pages(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Any:
+    """Pages of a signed-in user are theirs: no shared cache in front may keep them.
+
+    Cache-Control gains `private` (no-cache or no-store a view set stay), and in
+    remote-user mode every answer varies on the header that names the user.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        response = get_response(request)
+        if settings.EVENTSUI_AUTH == "none":
+            # No one is signed in to eventsui's pages; the admin's are never_cache.
+            return response
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True)
+        if settings.EVENTSUI_AUTH == "remote-user":
+            patch_vary_headers(response, [settings.EVENTSUI_REMOTE_USER_HEADER])
+        return response
+
+    return middleware

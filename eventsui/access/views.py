@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
@@ -11,7 +13,20 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
-_login = LoginView.as_view(redirect_authenticated_user=True)
+
+class _LoginView(LoginView):
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        # A signed-in user sent back to this page would loop (Django raises
+        # ValueError, a 500): home instead.
+        url = super().get_redirect_url()
+        if urlsplit(url).path.rstrip("/") == self.request.path.rstrip("/"):
+            return ""
+        return url
+
+
+_login = _LoginView.as_view()
 _logout = LogoutView.as_view()
 
 
