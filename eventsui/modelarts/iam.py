@@ -44,6 +44,8 @@ from requests import PreparedRequest
 from requests.auth import AuthBase
 from urllib3.exceptions import ReadTimeoutError
 
+from eventsui import metrics
+
 from . import errors
 from .ids import project_in_path
 from .parsing import parse_error_body
@@ -305,6 +307,7 @@ class PasswordAuth(AuthBase):
             token = self._interpret(response, raw, project_id)
         except errors.ModelArtsError as exc:
             raise self._failed(project_id, started, exc, response.status_code) from None
+        metrics.record_upstream_call("iam_token", response.status_code, self._clock() - started)
         logger.info(
             "iam token issued project=%s duration_ms=%.0f valid_for_s=%.0f",
             project_id,
@@ -412,6 +415,13 @@ class PasswordAuth(AuthBase):
         failure: errors.ModelArtsError,
         status: int | None = None,
     ) -> errors.ModelArtsError:
+        metrics.record_upstream_call(
+            "iam_token",
+            status,
+            self._clock() - started,
+            failed=True,
+            timed_out=isinstance(failure, errors.UpstreamTimeout),
+        )
         logger.warning(
             "iam token failure project=%s status=%s duration_ms=%.0f error=%s code=%s",
             project_id,

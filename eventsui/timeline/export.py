@@ -69,6 +69,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from eventsui import metrics
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode
 from eventsui.modelarts import (
@@ -364,6 +365,7 @@ def _stream(
 ) -> Iterator[str]:
     """The file: pages already read in order and checked (_level_pages, _merged_pages)."""
     progress = _Progress()
+    metrics.export_started()
     try:
         error: str | None = None
         yield writer.head()
@@ -383,6 +385,7 @@ def _stream(
         progress.outcome = "complete" if error is None else f"incomplete: {error}"
         yield writer.tail(error, progress.rows)
     finally:
+        metrics.export_ended()
         pages.close()
         _log(log, progress.rows, progress.pages, progress.outcome)
 
@@ -398,6 +401,8 @@ def _log(log: dict[str, Any], rows: int, pages: int, outcome: str) -> None:
         (time.monotonic() - log["started"]) * 1000,
         outcome,
     )
+    # The outcome's first word: complete, incomplete, aborted or failed.
+    metrics.record_export(log["format"], rows, outcome.split()[0].rstrip(":"))
 
 
 # -- the view -----------------------------------------------------------------------

@@ -49,6 +49,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
+from eventsui import metrics
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode
 from eventsui.modelarts import (
@@ -253,6 +254,7 @@ def _stopped(
     request: HttpRequest, zone: ViewerZone, message: str, status: int = 286, **context: Any
 ) -> HttpResponse:
     """A poller that polls no more; 286 is htmx's "stop polling"."""
+    metrics.record_live_poll("stopped")
     content = _poller(request, zone, state="stopped", message=message, **context)
     if status == 286:
         return HttpResponseStopPolling(content)
@@ -321,6 +323,7 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
         message = f"Live: on, but the last check failed. {exc.message} Trying again."
         same = poll_url(project_id, job_id, query, cursor, fold=fold, relative=relative)
         content = _poller(request, zone, state="on", message=message, next_url=same)
+        metrics.record_live_poll("failed")
         return HttpResponse(content, status=exc.status)
 
     events_path = reverse("events", args=[project_id, job_id])
@@ -340,6 +343,8 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
         message = "Live: stopped. The chosen time window has ended."
         return _stopped(request, zone, message, rows=rows)
     if not rows:
+        metrics.record_live_poll("nothing_new")
         return HttpResponse(status=204)
     next_url = poll_url(project_id, job_id, query, following, fold=fold, relative=relative)
+    metrics.record_live_poll("new_rows")
     return HttpResponse(_poller(request, zone, state="on", next_url=next_url, rows=rows))
