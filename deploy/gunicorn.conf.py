@@ -1,4 +1,4 @@
-"""gunicorn's settings for every production start: make serve-production, the image, the cluster test.
+"""gunicorn's settings for every production start: make serve-production, the image, the tests.
 
 Threaded workers (gthread), not sync ones. gunicorn's own design notes say
 sync workers assume "applications that do not perform long blocking calls",

@@ -11,7 +11,12 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from eventsui.access.config import auth_mode, remote_user_header
+from eventsui.access.config import (
+    auth_mode,
+    remote_user_header,
+    remote_user_pattern,
+    remote_user_proxies,
+)
 from eventsui.modelarts.projects import ProjectsConfigError, parse_projects
 from eventsui.modelarts.signing import require_signer
 
@@ -94,15 +99,46 @@ MODELARTS_CACHE_TTL_ACTIVE = env.int("MODELARTS_CACHE_TTL_ACTIVE", default=5)
 MODELARTS_CACHE_TTL_FINISHED = env.int("MODELARTS_CACHE_TTL_FINISHED", default=3600)
 if MODELARTS_CACHE_TTL_ACTIVE < 0 or MODELARTS_CACHE_TTL_FINISHED < 0:
     raise ImproperlyConfigured("MODELARTS_CACHE_TTL_* must be whole seconds, 0 or more")
+# The project's ModelArts call budget (eventsui/modelarts/budget.py): calls a
+# second per project, shared by every process and instance through Redis, and
+# the burst saved up while quiet. A page waits at most MAX_WAIT seconds for a
+# slot, then answers 429. A rate of 0 turns the budget off.
+EVENTSUI_UPSTREAM_RATE = env.float("EVENTSUI_UPSTREAM_RATE", default=50.0)
+EVENTSUI_UPSTREAM_BURST = env.int("EVENTSUI_UPSTREAM_BURST", default=100)
+EVENTSUI_UPSTREAM_MAX_WAIT = env.float("EVENTSUI_UPSTREAM_MAX_WAIT", default=1.0)
+if EVENTSUI_UPSTREAM_RATE < 0 or EVENTSUI_UPSTREAM_BURST < 1 or EVENTSUI_UPSTREAM_MAX_WAIT < 0:
+    raise ImproperlyConfigured(
+        "EVENTSUI_UPSTREAM_RATE must be 0 or more, EVENTSUI_UPSTREAM_BURST 1 or more, "
+        "EVENTSUI_UPSTREAM_MAX_WAIT 0 or more seconds"
+    )
 # locmemcache:// is one cache per process; redis://host:6379/0 (or
 # rediscache:///path/to/redis.sock) is shared by all processes.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The cache is optional (eventsui/modelarts/cache.py skips a failing one): a
+# Redis that hangs or cannot be reached costs a cache call a fraction of a
+# second, not the kernel's TCP timeouts. Options in CACHE_URL's query win.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("socket_connect_timeout", 0.25)
+    _redis_options.setdefault("socket_timeout", 0.25)
+
+# -- Metrics ---------------------------------------------------------------------------
+# /metrics (eventsui/metrics.py) answers 404 unless this is set, then only to
+# "Authorization: Bearer <token>".
+EVENTSUI_METRICS_TOKEN = _secret("EVENTSUI_METRICS_TOKEN")
 
 # -- Signing in and per-project access (README, "Signing in") --------------------------
 # none: no sign-in, every configured project visible. login: Django's sign-in
 # form. remote-user: the user named by a header the reverse proxy sets.
 EVENTSUI_AUTH = auth_mode(env.str("EVENTSUI_AUTH", default=""))
 EVENTSUI_REMOTE_USER_HEADER = remote_user_header(env.str("EVENTSUI_REMOTE_USER_HEADER", default=""))
+# remote-user: the proxy's addresses (required), and the names it may send.
+EVENTSUI_REMOTE_USER_PROXIES = remote_user_proxies(
+    env.str("EVENTSUI_REMOTE_USER_PROXIES", default=""), EVENTSUI_AUTH
+)
+EVENTSUI_REMOTE_USER_PATTERN = remote_user_pattern(
+    env.str("EVENTSUI_REMOTE_USER_PATTERN", default="")
+)
 # Whom a signed-in user without projects should ask, shown on their home page.
 EVENTSUI_ACCESS_CONTACT = env.str("EVENTSUI_ACCESS_CONTACT", default="").strip()
 AUTHENTICATION_BACKENDS = [
@@ -137,7 +173,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Both do nothing unless EVENTSUI_AUTH asks for signing in.
+    # These three do nothing unless EVENTSUI_AUTH asks for signing in. The
+    # first marks a signed-in user's pages private (and varies on the
+    # remote-user header); it wraps the others to see their answers too.
+    "eventsui.access.middleware.private_pages",
     "eventsui.access.middleware.RemoteUserMiddleware",
     "eventsui.access.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,7 +265,8 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Probes and Prometheus scrape the pod itself, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 

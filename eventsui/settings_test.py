@@ -31,3 +31,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Test users' passwords need no strength: a fast hasher keeps sign-in tests quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The call budget runs in every test but never binds; its own tests lower it
+# (tests/test_modelarts_budget.py).
+EVENTSUI_UPSTREAM_RATE = 1_000_000.0
+EVENTSUI_UPSTREAM_BURST = 1_000_000

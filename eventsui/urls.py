@@ -17,6 +17,7 @@ urlpatterns = [
     path("", jobs_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     # Sign-in pages answer only when EVENTSUI_AUTH asks for them; the admin
     # (grants, users, groups) is for staff in every mode.
     path("accounts/", include("eventsui.access.urls")),

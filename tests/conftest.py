@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import responses
 
 from eventsui.modelarts import EventQuery
@@ -77,3 +83,51 @@ def event_queries(monkeypatch: pytest.MonkeyPatch) -> list[EventQuery]:
 
     monkeypatch.setattr(ModelArtsClient, "list_events", spy)
     return queries
+
+
+@pytest.fixture(scope="session")
+def redis_socket() -> Iterator[str]:
+    """A throwaway redis-server on a unix socket, stopped afterwards."""
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if binary is None:
+        pytest.skip("redis-server is not installed (make test installs it)")
+    folder = Path(tempfile.mkdtemp(prefix="eventsui-redis-"))
+    socket = folder / "redis.sock"
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        connection = redis.Redis(unix_socket_path=str(socket))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                connection.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.02)
+        connection.close()
+        yield str(socket)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -8,15 +8,12 @@ test, and a real redis-server started for this module.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +24,7 @@ from django.core.cache.backends import locmem
 from django.test import Client
 
 from eventsui.modelarts import EventQuery, Job, JobNotFound, ModelArtsError, get_client
+from eventsui.modelarts import cache as cache_module
 from eventsui.modelarts.cache import CachedModelArtsClient, auth_identity
 from eventsui.modelarts.client import ClientConfig
 
@@ -345,11 +343,27 @@ def test_a_window_ending_in_the_future_keeps_the_short_ttl(
     assert (_calls(_events_url()), _calls(_job_url())) == (2, 1)
 
 
-def test_a_running_jobs_past_window_keeps_the_short_ttl(memory_cache, upstream, fake_time) -> None:
+def test_a_running_jobs_window_that_closed_before_the_short_ttl_is_kept_long(
+    memory_cache, upstream, fake_time
+) -> None:
+    """A histogram's closed buckets are not recounted on every visit of a running job."""
     _serve(upstream, "Running")
     get_client().get_job(PROJECT, JOB)
     end = datetime.now(UTC) - timedelta(hours=1)
     query = EventQuery(start=end - timedelta(days=1), end=end)
+    get_client().list_events(PROJECT, JOB, query)
+    fake_time.advance(600)
+    get_client().list_events(PROJECT, JOB, query)
+    assert _calls(_events_url()) == 1
+
+
+def test_a_running_jobs_window_that_just_closed_keeps_the_short_ttl(
+    memory_cache, upstream, fake_time
+) -> None:
+    _serve(upstream, "Running")
+    get_client().get_job(PROJECT, JOB)
+    end = datetime.now(UTC) - timedelta(seconds=2)
+    query = EventQuery(start=end - timedelta(hours=1), end=end)
     get_client().list_events(PROJECT, JOB, query)
     fake_time.advance(6)
     get_client().list_events(PROJECT, JOB, query)
@@ -603,7 +617,15 @@ def test_concurrent_waiters_share_the_leaders_error(memory_cache, upstream) -> N
 # -- a failing cache ---------------------------------------------------------
 
 
-def test_a_cache_that_fails_is_skipped(settings, configured, upstream, caplog) -> None:
+@pytest.fixture
+def fresh_outage_log(monkeypatch) -> None:
+    """No cache outage logged yet in this process: the next failure is warned of."""
+    monkeypatch.setattr(cache_module, "_outage", cache_module._Outage())
+
+
+def test_a_cache_that_fails_is_skipped(
+    settings, configured, upstream, caplog, fresh_outage_log
+) -> None:
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -619,54 +641,6 @@ def test_a_cache_that_fails_is_skipped(settings, configured, upstream, caplog) -
 
 
 # -- Redis: the cache shared by processes ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_socket() -> Iterator[str]:
-    """A throwaway redis-server on a unix socket, stopped afterwards."""
-    binary = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
-    if binary is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    folder = Path(tempfile.mkdtemp(prefix="eventsui-redis-"))
-    socket = folder / "redis.sock"
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket),
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        connection = redis.Redis(unix_socket_path=str(socket))
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                connection.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.02)
-        connection.close()
-        yield str(socket)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -43,4 +43,7 @@ def upstream_error(
             "request_id": exc.request_id,
         },
     }
-    return render(request, template, context, status=exc.status)
+    response = render(request, template, context, status=exc.status)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response

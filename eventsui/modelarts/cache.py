@@ -9,8 +9,11 @@ cache when they can (a subclass, so code typed for the client takes it). What it
 - An answer lives as long as it can stay true: TTL_ACTIVE (seconds) while the
   job may still change, TTL_FINISHED once it is finished and a grace period
   has passed (Kubernetes events such as pod deletions arrive after the phase
-  changes). The phase is read from the cached job record only, never fetched
-  for this purpose: an events call costs no extra upstream call and never
+  changes), or once the events query's own time window closed more than
+  TTL_ACTIVE ago: a histogram's older buckets and a past range no longer
+  change, so a revisit of a running job recounts only its open buckets. The
+  phase is read from the cached job record only, never fetched for this
+  purpose: an events call costs no extra upstream call and never
   waits on the job call, and the record is written whenever a page shows the
   job's heading.
 - Errors are not cached: the next request asks again. Requests waiting on the
@@ -20,7 +23,8 @@ cache when they can (a subclass, so code typed for the client takes it). What it
   others wait for its answer; across processes sharing the cache (Redis) a
   short lock taken with cache.add makes the others poll the cache for a
   bounded time, then call upstream themselves.
-- A cache that fails (Redis down) is logged and skipped, never fatal.
+- A cache that fails (Redis down) is skipped, never fatal, and logged at
+  most once per 30 s per process; one that times out is skipped for a second.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.utils import timezone
 from requests.auth import AuthBase
+
+from eventsui import metrics
 
 from .client import ClientConfig, ModelArtsClient, epoch_ms
 from .language import current_language
@@ -117,7 +123,7 @@ class CachedModelArtsClient(ModelArtsClient):
             ttl = self._events_ttl(project_id, job_id, query)
             return super(CachedModelArtsClient, self).list_events(project_id, job_id, query), ttl
 
-        return self._cached(key, fetch)
+        return self._cached("events", key, fetch)
 
     def get_job(self, project_id: str, job_id: str) -> Job:
         key = self._key("job", project=project_id, job=job_id)
@@ -126,7 +132,7 @@ class CachedModelArtsClient(ModelArtsClient):
             job = super(CachedModelArtsClient, self).get_job(project_id, job_id)
             return job, _finished_ttl() if job.finished else _active_ttl()
 
-        return self._cached(key, fetch)
+        return self._cached("job", key, fetch)
 
     def list_jobs(
         self,
@@ -148,7 +154,7 @@ class CachedModelArtsClient(ModelArtsClient):
             )
             return jobs, _active_ttl()
 
-        return self._cached(key, fetch)
+        return self._cached("jobs", key, fetch)
 
     # -- time to live ------------------------------------------------------
 
@@ -159,7 +165,12 @@ class CachedModelArtsClient(ModelArtsClient):
         job ran is never kept as final.
         """
         now = timezone.now()
-        if query.end is not None and query.end >= now:
+        if query.end is not None:
+            # A window that closed longer ago than the short TTL gets no new
+            # events (a histogram's older buckets, a past range): it is kept
+            # as long as a finished job's answers, running job or not.
+            if query.end < now - timedelta(seconds=_active_ttl()):
+                return _finished_ttl()
             return _active_ttl()
         job = _get(self.cache, self._key("job", project=project_id, job=job_id))
         if not isinstance(job, Job) or job.ended is None or now - job.ended < FINAL_AFTER:
@@ -182,9 +193,11 @@ class CachedModelArtsClient(ModelArtsClient):
 
     # -- single flight -----------------------------------------------------
 
-    def _cached(self, key: str, fetch: Callable[[], tuple[T, int]]) -> T:
+    def _cached(self, call: str, key: str, fetch: Callable[[], tuple[T, int]]) -> T:
         cache = self.cache
         value = _get(cache, key)
+        # A miss is counted once, whether this request then calls or waits for another's call.
+        metrics.record_cache(call, hit=value is not _MISS)
         if value is not _MISS:
             return value
         with self._flights_lock:
@@ -269,10 +282,37 @@ def _query_parts(query: EventQuery) -> dict[str, Any]:
 
 # The cache is an optimisation: when its backend fails (Redis down, a value
 # that no longer unpickles) the call goes upstream and the failure is logged.
-# Backends raise their own exception types, hence the broad catches.
+# Backends raise their own exception types, hence the broad catches. A down
+# Redis fails every cache call of every page, so an outage is logged at most
+# once per FAILURE_LOG_INTERVAL per process, not once per call; and a backend
+# that timed out is not asked again for TIMEOUT_PAUSE, so a hanging Redis costs
+# a page one socket timeout (bounded in settings.py), not one per cache call.
+FAILURE_LOG_INTERVAL = 30.0
+TIMEOUT_PAUSE = 1.0
+# What /readyz reads to see whether the cache answers.
+PROBE_KEY = "eventsui:cache-probe"
+
+
+@dataclass
+class _Outage:
+    """This process's record of a failing cache backend."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    logged_at: float | None = None
+    unlogged: int = 0
+    paused_until: float = 0.0
+
+
+_outage = _Outage()
+
+
+def _paused() -> bool:
+    return time.monotonic() < _outage.paused_until
 
 
 def _get(cache: BaseCache, key: str) -> Any:
+    if _paused():
+        return _MISS
     try:
         return cache.get(key, _MISS)
     except Exception as exc:
@@ -281,6 +321,8 @@ def _get(cache: BaseCache, key: str) -> Any:
 
 
 def _set(cache: BaseCache, key: str, value: Any, ttl: int) -> None:
+    if _paused():
+        return
     try:
         cache.set(key, value, ttl)
     except Exception as exc:
@@ -288,6 +330,8 @@ def _set(cache: BaseCache, key: str, value: Any, ttl: int) -> None:
 
 
 def _add(cache: BaseCache, key: str, value: str, ttl: int) -> bool:
+    if _paused():
+        return True
     try:
         return bool(cache.add(key, value, ttl))
     except Exception as exc:
@@ -296,6 +340,8 @@ def _add(cache: BaseCache, key: str, value: str, ttl: int) -> bool:
 
 
 def _delete(cache: BaseCache, key: str) -> None:
+    if _paused():
+        return
     try:
         cache.delete(key)
     except Exception as exc:
@@ -303,7 +349,59 @@ def _delete(cache: BaseCache, key: str) -> None:
 
 
 def _log_cache_failure(operation: str, exc: Exception) -> None:
-    logger.warning("cache %s failed, going without: %s: %s", operation, type(exc).__name__, exc)
+    """Warn of a failing cache at most once per FAILURE_LOG_INTERVAL; pause it after a timeout."""
+    now = time.monotonic()
+    with _outage.lock:
+        # redis-py's TimeoutError is not the builtin one; both end so.
+        if type(exc).__name__.endswith("TimeoutError"):
+            _outage.paused_until = now + TIMEOUT_PAUSE
+        if _outage.logged_at is not None and now - _outage.logged_at < FAILURE_LOG_INTERVAL:
+            _outage.unlogged += 1
+            return
+        _outage.logged_at = now
+        unlogged, _outage.unlogged = _outage.unlogged, 0
+    logger.warning(
+        "cache %s failed, going without: %s: %s"
+        " (%d more failures since the last warning; one warning per %.0fs at most)",
+        operation,
+        type(exc).__name__,
+        exc,
+        unlogged,
+        FAILURE_LOG_INTERVAL,
+    )
 
 
-__all__ = ["CachedModelArtsClient", "auth_identity"]
+# -- for callers outside this module (the events table, /readyz) ---------------
+
+
+def cache_get(key: str, default: Any = None) -> Any:
+    """The default cache's value for key; default when it has none or fails."""
+    value = _get(caches["default"], key)
+    return default if value is _MISS else value
+
+
+def cache_set(key: str, value: Any, ttl: int) -> None:
+    """Store in the default cache; a failing cache is logged and skipped."""
+    _set(caches["default"], key, value, ttl)
+
+
+def cache_problem() -> str | None:
+    """None if the default cache answers a get of PROBE_KEY, else the failure's type name.
+
+    Asks even while the cache is paused: this is how a probe sees it come back.
+    """
+    try:
+        caches["default"].get(PROBE_KEY)
+    except Exception as exc:
+        _log_cache_failure("get", exc)
+        return type(exc).__name__
+    return None
+
+
+__all__ = [
+    "CachedModelArtsClient",
+    "auth_identity",
+    "cache_get",
+    "cache_problem",
+    "cache_set",
+]

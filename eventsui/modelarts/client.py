@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.exceptions import ReadTimeoutError
 
-from . import errors
+from eventsui import metrics
+
+from . import budget, errors
 from .ids import is_job_id, is_project_id
 from .language import current_language
 from .parsing import (
@@ -76,6 +79,39 @@ class _Retry(Exception):
         super().__init__(final.message)
         self.final = final
         self.wait = wait
+
+
+class _BodyWatchdog:
+    """Shuts a response's socket down after `seconds`, unless stopped first (see _read_body)."""
+
+    def __init__(self, response: requests.Response, seconds: float) -> None:
+        self._response = response
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._fired = False
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        # Under the lock, so a body read in time is never cut after stop():
+        # its connection may already be back in the pool, serving another call.
+        with self._lock:
+            if self._stopped:
+                return
+            try:
+                # urllib3's way to interrupt a read from another thread (SHUT_RD).
+                self._response.raw.shutdown()
+            except (ValueError, RuntimeError, OSError):
+                return  # no socket of its own (a mocked answer), or already closed
+            self._fired = True
+
+    def stop(self) -> bool:
+        """Disarm it; whether it cut the body short."""
+        with self._lock:
+            self._stopped = True
+        self._timer.cancel()
+        return self._fired
 
 
 class ModelArtsClient:
@@ -230,6 +266,11 @@ class ModelArtsClient:
         """Send one logical call, with retries; return its JSON body through `parse`."""
         config = self.config
         url = config.endpoint.rstrip("/") + path
+        # Every path is /v2/{project_id}/...: the call is that project's to pay.
+        project_id = path.split("/")[2]
+        # The first attempt's slot is waited for before the deadline starts:
+        # that wait is bounded by the caller's patience, not the upstream's.
+        self._spend(project_id, method, path)
         started = self._clock()
         # The whole call, retries included, ends by this time.
         deadline = started + config.connect_timeout + config.read_timeout + config.retry_wait_budget
@@ -237,6 +278,8 @@ class ModelArtsClient:
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1:
+                self._spend(project_id, method, path)
             try:
                 status, body = self._attempt(method, url, params, json_body, job_call, deadline)
             except _Retry as retry:
@@ -277,6 +320,19 @@ class ModelArtsClient:
                 raise failure from None
             self._log(method, path, status, started, attempt, None)
             return result
+
+    def _spend(self, project_id: str, method: str, path: str) -> None:
+        """One call from the project's budget (budget.py), or BudgetExhausted."""
+        try:
+            budget.spend(project_id, sleep=self._sleep)
+        except budget.BudgetExhausted as exc:
+            logger.warning(
+                "modelarts budget exhausted method=%s path=%s retry_after=%ss",
+                method,
+                path,
+                exc.retry_after,
+            )
+            raise
 
     def _attempt(
         self,
@@ -331,6 +387,19 @@ class ModelArtsClient:
         return response.status_code, self._interpret(response, raw, job_call)
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, read by the call's deadline however it arrives.
+
+        The read timeout bounds each wait on the socket, not the body: an
+        upstream trickling a byte a second never trips it. So a watchdog
+        shuts the socket down at the deadline, whatever the read waits on
+        (a trickle, a stall, the next block of a compressed body); the read
+        then fails at once, urllib3 closes the connection, and the answer
+        counts as too slow.
+        """
+        too_slow = errors.UpstreamTimeout(
+            "ModelArts sent its answer too slowly.", upstream_status=response.status_code
+        )
+        watchdog = _BodyWatchdog(response, deadline - self._clock())
         chunks: list[bytes] = []
         size = 0
         try:
@@ -342,12 +411,11 @@ class ModelArtsClient:
                         upstream_status=response.status_code,
                     )
                 if self._clock() > deadline:
-                    raise errors.UpstreamTimeout(
-                        "ModelArts sent its answer too slowly.",
-                        upstream_status=response.status_code,
-                    )
+                    raise too_slow
                 chunks.append(chunk)
         except requests.ConnectionError as exc:
+            if watchdog.stop():
+                raise too_slow from None
             # requests reports a read timeout inside the body as a
             # ConnectionError wrapping urllib3's ReadTimeoutError.
             if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
@@ -363,6 +431,8 @@ class ModelArtsClient:
                 None,
             ) from None
         except requests.RequestException:
+            if watchdog.stop():
+                raise too_slow from None
             # ChunkedEncodingError, ContentDecodingError: a cut or garbled body.
             raise _Retry(
                 errors.UpstreamUnavailable(
@@ -371,6 +441,8 @@ class ModelArtsClient:
                 ),
                 None,
             ) from None
+        finally:
+            watchdog.stop()
         return b"".join(chunks)
 
     def _interpret(self, response: requests.Response, raw: bytes, job_call: bool) -> Any:
@@ -458,6 +530,13 @@ class ModelArtsClient:
         failure: errors.ModelArtsError | None,
     ) -> None:
         duration_ms = (self._clock() - started) * 1000
+        metrics.record_upstream_call(
+            metrics.operation_of(path),
+            status,
+            duration_ms / 1000,
+            failed=failure is not None,
+            timed_out=isinstance(failure, errors.UpstreamTimeout),
+        )
         if failure is None:
             logger.info(
                 "modelarts call method=%s path=%s status=%s duration_ms=%.0f attempts=%d",

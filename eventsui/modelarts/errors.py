@@ -19,6 +19,7 @@ class ModelArtsError(Exception):
         error_code: str = "",
         error_msg: str = "",
         request_id: str = "",
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -26,6 +27,8 @@ class ModelArtsError(Exception):
         self.error_code = error_code
         self.error_msg = error_msg
         self.request_id = request_id
+        # Seconds after which asking again may succeed (sent as Retry-After).
+        self.retry_after = retry_after
 
 
 class UpstreamBadRequest(ModelArtsError):
