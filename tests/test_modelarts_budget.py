@@ -278,3 +278,13 @@ def _response(status: int) -> Any:
     response.status_code = status
     response.raw = __import__("io").BytesIO(b"{}")
     return response
+
+
+def test_a_histogram_past_the_budget_answers_429_with_the_message_as_its_fragment(
+    client: Client, tight_budget
+) -> None:
+    _drain()
+    response = client.get(f"{EVENTS}histogram/", headers={"HX-Request": "true"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "budget is used up" in response.content.decode()

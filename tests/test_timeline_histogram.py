@@ -254,36 +254,83 @@ def test_short_ranges_get_one_bucket_per_second() -> None:
 
 @pytest.mark.usefixtures("fresh_cache")
 @pytest.mark.parametrize(
-    ("params", "levels", "extra_events", "job_calls"),
+    ("params", "events_calls", "job_calls"),
     [
-        # The range is given: buckets x levels; the job only for the cache's TTL.
-        (NARROW, 3, 0, {0, 1}),
-        ({"level": "Error", **NARROW}, 1, 0, {0, 1}),
-        # The whole (finished) job: its details and its newest event as well.
-        ({}, 3, 1, {1}),
-        ({"level": "Warning"}, 1, 1, {1}),
+        # A given range of a few events: the probe is all of them.
+        (NARROW, 1, 0),
+        ({"level": "Error", **NARROW}, 1, 0),
+        # The whole failed job, 181 events: the newest 100, then the 81 older
+        # ones; the job's details for its range.
+        ({}, 2, 1),
+        ({"level": "Warning"}, 1, 1),
     ],
 )
-def test_it_makes_one_upstream_call_per_bucket_and_level(
+def test_a_window_of_a_few_hundred_events_is_counted_from_its_pages(
     client: Client,
     requests_sent: Counter[str],
     params: dict[str, str],
-    levels: int,
-    extra_events: int,
-    job_calls: set[int],
+    events_calls: int,
+    job_calls: int,
 ) -> None:
-    found = bars(client.get(histogram_path(), params))
+    bars(client.get(histogram_path(), params))
 
-    assert requests_sent["events"] == len(found) * levels + extra_events
-    assert requests_sent["job"] in job_calls
+    assert requests_sent["events"] == events_calls
+    assert requests_sent["job"] == job_calls
 
 
-def test_a_running_job_needs_only_its_details_besides_the_buckets(
+def _pages(total: int) -> int:
+    return max(1, -(-total // histogram.PAGE))
+
+
+def test_a_large_job_counts_its_large_level_per_bucket_and_the_others_from_pages(
     client: Client, requests_sent: Counter[str], fresh_cache: None
 ) -> None:
+    small = {level: upstream_total(LONG_JOB_ID, level=level) for level in ("Warning", "Error")}
+    assert all(n <= histogram.LOCAL_MAX for n in small.values())
+    assert upstream_total(LONG_JOB_ID, level="Info") > histogram.LOCAL_MAX
+    requests_sent.clear()
+
     found = bars(client.get(histogram_path(LONG_JOB_ID)))
 
-    assert requests_sent["events"] == len(found) * 3
+    # The unfiltered probe, one probe per level, Info once per bucket, and
+    # the pages of the small levels after their probe.
+    small_pages = sum(_pages(n) - 1 for n in small.values())
+    assert requests_sent["events"] == 1 + 3 + len(found) + small_pages
+    assert requests_sent["job"] == 1
+    assert requests_sent["events"] <= 40
+
+
+class _CacheClock:
+    """The local-memory cache's clock, moved by hand (entries expire by it)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_revisit_of_a_running_job_recounts_only_its_open_buckets(
+    client: Client,
+    requests_sent: Counter[str],
+    fresh_cache: None,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache.backends import locmem
+
+    clock = _CacheClock()
+    monkeypatch.setattr(locmem, "time", clock)
+    first = bars(client.get(histogram_path(LONG_JOB_ID)))
+    clock.now += settings.MODELARTS_CACHE_TTL_ACTIVE + 1
+    requests_sent.clear()
+
+    again = bars(client.get(histogram_path(LONG_JOB_ID)))
+
+    assert [b.start_ms for b in again[:-1]] == [b.start_ms for b in first[:-1]]
+    # The four probes and the last, open bucket (plus the job's details, and
+    # a page of a small level if one has more than 100 events).
+    assert requests_sent["events"] <= 4 + 1 + 2
     assert requests_sent["job"] == 1
 
 
@@ -309,7 +356,8 @@ def test_no_more_than_the_pool_size_of_calls_run_at_once(
 
     monkeypatch.setattr(ModelArtsClient, "list_events", slow)
 
-    bars(client.get(histogram_path(), NARROW))
+    # A large job: one call per bucket for its Info events.
+    bars(client.get(histogram_path(LONG_JOB_ID)))
 
     assert MAX_WORKERS == 6
     assert 1 < most <= MAX_WORKERS
@@ -474,7 +522,7 @@ def test_bad_ids_are_400_without_an_upstream_call(
     assert upstream_calls == []
 
 
-def test_a_failed_bucket_call_renders_a_message_instead_of_the_chart(
+def test_a_failed_call_renders_a_message_instead_of_the_chart(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     list_events = Sandbox.list_events
@@ -488,7 +536,7 @@ def test_a_failed_bucket_call_renders_a_message_instead_of_the_chart(
 
     monkeypatch.setattr(Sandbox, "list_events", failing)
 
-    response = client.get(histogram_path(), NARROW)
+    response = client.get(histogram_path(LONG_JOB_ID))
 
     assert response.status_code == 200
     root = fragment(response)

@@ -9,8 +9,8 @@ it. The choices made here:
   create time (one get_job call), floored to the second since events carry
   whole seconds, to now for a job that may still run. For a finished job the
   end is its start time (its create time if it never started) plus its
-  duration, or the newest matching event if that is later, found with one
-  more limit=1 call: ModelArts records some events after that end (a job that
+  duration, or the newest matching event if that is later (the first probe
+  below has it): ModelArts records some events after that end (a job that
   failed to be created has duration 0, its failure event seconds later).
 - Buckets. The upstream has no aggregation call. The range is cut at UTC
   multiples of a round step (1 s, 2 s, 5 s, 10 s, 15 s, 30 s, 1 min, ... 1 h,
@@ -22,13 +22,24 @@ it. The choices made here:
   [start, end] in epoch milliseconds, both inclusive as the upstream reads
   start_time/end_time, and the next one starts 1 ms after it ends: the buckets
   partition the range, so the bars add up to the range's total.
-- Cost in upstream calls: buckets x levels limit=1 list calls whose `total`
-  is read, one per level per bucket, so at most 30 x 3 = 90, or 30 when a level
-  is chosen (the failed sandbox job, whole: 25 x 3 = 75). Without a range add
-  one job-details call, and for a finished job one newest-event call. (The
-  cache layer asks for the job's phase itself, to choose how long answers
-  live; a warm cache answers that.) The calls run at most MAX_WORKERS (6) at a
-  time, and each answer is cached like any other.
+- Counting, at the least cost in upstream calls. The upstream has no
+  aggregation call, but a page of 100 events costs what a count does:
+  1. A probe: the window's newest 100 events with their total, unfiltered
+     when no level is chosen, else one per chosen level. A window of at most
+     LOCAL_MAX (500) events is then read whole (the probe, then the older
+     events oldest first, whose offsets do not move while new events arrive)
+     and counted here: the failed sandbox job is 2 calls, not 75.
+  2. A larger window is probed per level. A level of at most LOCAL_MAX events
+     is read and counted the same way (errors and warnings usually are);
+     only a larger one is counted per bucket, by one limit=1 call whose
+     `total` is the count. A 24,000-event job: 1 + 3 probes + ~30 buckets.
+  3. Buckets that closed more than the short TTL ago are cached as long as a
+     finished job's answers (cache.py), so a revisit of a running job asks
+     again only for the probes and its open last bucket.
+  Plus one get_job call without a range (usually cached by the page). At
+  most MAX_WORKERS (6) calls run at a time, each inside the project's call
+  budget (modelarts/budget.py): past it, the fragment answers 429 with
+  Retry-After and says when to try again.
 - Failure. If any call fails the fragment is a one-line message (status 200)
   and the page around it is unaffected; bad filters or ids are 400, and nothing
   is asked of ModelArts.
@@ -36,9 +47,10 @@ it. The choices made here:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
@@ -54,12 +66,13 @@ from django.views.decorators.vary import vary_on_cookie
 
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode
-from eventsui.modelarts import EventQuery, ModelArtsError, get_client
+from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
+from eventsui.modelarts.budget import BudgetExhausted
 from eventsui.modelarts.cache import CachedModelArtsClient
 from eventsui.modelarts.client import epoch_ms
 from eventsui.modelarts.merge import levels_of, list_events
 from eventsui.modelarts.projects import Project
-from eventsui.modelarts.types import LEVELS
+from eventsui.modelarts.types import LEVELS, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params
 from .zones import format_time, viewer_zone
@@ -68,6 +81,10 @@ logger = logging.getLogger(__name__)
 
 MAX_BUCKETS = 30
 MAX_WORKERS = 6
+PAGE = MAX_PAGE_SIZE
+# A window (or level) of at most this many events is read and counted here:
+# 5 pages, where counting by query costs a call per bucket.
+LOCAL_MAX = 500
 TEMPLATE = "timeline/histogram.html"
 
 _SECOND = 1000
@@ -144,11 +161,26 @@ def partition(start_ms: int, end_ms: int) -> tuple[list[Bucket], int]:
 # -- the range and the counts ---------------------------------------------------------------
 
 
-def job_range(
-    client: CachedModelArtsClient, project_id: str, job_id: str, query: EventQuery, now: datetime
-) -> tuple[int, int]:
-    """The whole job's range in epoch ms, inclusive: its create time to its end or now."""
-    job = client.get_job(project_id, job_id)
+@dataclass(frozen=True)
+class Counted:
+    """The histogram's data: its buckets, their counts per level, and what it cost to know."""
+
+    buckets: list[Bucket]
+    step: int
+    counts: list[dict[str, int]]
+    source_ignored: bool
+
+
+def _probe_query(query: EventQuery, level: str | None) -> EventQuery:
+    """The newest page of the window (the query's own start/end, if any) at one level."""
+    return replace(query, level=level, order="desc", offset=0, limit=PAGE)
+
+
+def job_range(job: Job, newest: datetime | None, now: datetime) -> tuple[int, int]:
+    """The whole job's range in epoch ms, inclusive: its create time to its last event, or now.
+
+    `newest` is the newest matching event's time, known from the first probe.
+    """
     if job.created is None:
         raise NoRange("ModelArts gave no create time for this job: choose From and To.")
     start = epoch_ms(job.created) // _SECOND * _SECOND
@@ -157,17 +189,71 @@ def job_range(
     else:
         began = job.started or job.created
         end = epoch_ms(began) + (job.duration_ms or 0)
-        newest = list_events(
-            client,
-            project_id,
-            job_id,
-            replace(query, start=None, end=None, order="desc", offset=0, limit=1),
-        )
-        if newest.events and newest.events[0].time is not None:
-            end = max(end, epoch_ms(newest.events[0].time))
+        if newest is not None:
+            end = max(end, epoch_ms(newest))
         # Events carry whole seconds: the range ends with its last second.
         end = end // _SECOND * _SECOND + _SECOND - 1
     return start, max(start, end)
+
+
+class _Counter:
+    """One histogram's calls: at most MAX_WORKERS at a time, each in the request's context."""
+
+    def __init__(self, client: CachedModelArtsClient, project_id: str, job_id: str) -> None:
+        self.client, self.project_id, self.job_id = client, project_id, job_id
+        self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="histogram")
+
+    def submit(self, query: EventQuery) -> Future[EventPage]:
+        # copy_context: the call carries the request's X-Language and budget patience.
+        return self.pool.submit(
+            copy_context().run, list_events, self.client, self.project_id, self.job_id, query
+        )
+
+    def rest_of(self, probe: EventQuery, first: EventPage) -> list[tuple[Future[EventPage], int]]:
+        """The events older than the probe's page, each page with how many of its rows count.
+
+        Read oldest first: events arriving meanwhile join the newest end, so
+        the oldest-first offsets of the older events do not move, and the
+        probe plus these pages are the window exactly once.
+        """
+        older = max(0, first.total - PAGE)
+        oldest_first = replace(probe, order="asc")
+        return [
+            (self.submit(replace(oldest_first, offset=o)), min(PAGE, older - o))
+            for o in range(0, older, PAGE)
+        ]
+
+    def bucket_counts(
+        self, query: EventQuery, level: str, buckets: list[Bucket]
+    ) -> list[Future[EventPage]]:
+        """One limit=1 call per bucket, whose total is the bucket's count."""
+        return [
+            self.submit(
+                replace(
+                    query, level=level, start=b.start, end=b.end, order="desc", offset=0, limit=1
+                )
+            )
+            for b in buckets
+        ]
+
+
+def _tally(
+    events: Iterable[Event],
+    buckets: list[Bucket],
+    levels: tuple[str, ...],
+    counts: list[dict[str, int]],
+) -> None:
+    """Add events to their bucket and level; those outside the range or levels are left out."""
+    starts = [b.start_ms for b in buckets]
+    last = buckets[-1].end_ms
+    by_name = {level.casefold(): level for level in levels}
+    for event in events:
+        level = by_name.get(event.level.casefold())
+        if event.time is None or level is None:
+            continue
+        at = epoch_ms(event.time)
+        if starts[0] <= at <= last:
+            counts[bisect.bisect_right(starts, at) - 1][level] += 1
 
 
 def count(
@@ -175,48 +261,60 @@ def count(
     project_id: str,
     job_id: str,
     query: EventQuery,
-    buckets: list[Bucket],
     levels: tuple[str, ...],
-) -> tuple[list[dict[str, int]], bool]:
-    """Each bucket's count per level, and whether ModelArts ignored the Source filter.
+    now: datetime,
+) -> Counted:
+    """Each bucket's count per level, at the least upstream cost (see the module docstring).
 
-    One limit=1 call per bucket and level, at most MAX_WORKERS at a time. The
-    first failure cancels the calls not yet started and is raised.
+    The first failure cancels the calls not yet started and is raised.
     """
-    futures: list[dict[str, Future[Any]]] = []
-    with ThreadPoolExecutor(
-        max_workers=min(MAX_WORKERS, len(buckets) * len(levels)),
-        thread_name_prefix="histogram",
-    ) as pool:
-        for bucket in buckets:
-            futures.append(
-                {
-                    level: pool.submit(
-                        # The call carries the request's X-Language.
-                        copy_context().run,
-                        client.list_events,
-                        project_id,
-                        job_id,
-                        replace(
-                            query,
-                            level=level,
-                            start=bucket.start,
-                            end=bucket.end,
-                            order="desc",
-                            offset=0,
-                            limit=1,
-                        ),
-                    )
-                    for level in levels
-                }
-            )
-        try:
-            pages = [{level: f.result() for level, f in row.items()} for row in futures]
-        except ModelArtsError:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    ignored = any(page.source_filter_ignored for row in pages for page in row.values())
-    return [{level: page.total for level, page in row.items()} for row in pages], ignored
+    counter = _Counter(client, project_id, job_id)
+    try:
+        return _count(counter, query, levels, now)
+    except ModelArtsError:
+        counter.pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        counter.pool.shutdown(wait=True)
+
+
+def _count(counter: _Counter, query: EventQuery, levels: tuple[str, ...], now: datetime) -> Counted:
+    # The probes: the window's newest page, unfiltered when no level is chosen
+    # (one call may then be the whole story), else one per chosen level.
+    whole = None if query.level else counter.submit(_probe_query(query, None))
+    per_level: dict[str, Future[EventPage]] = {}
+    if whole is None or whole.result().total > LOCAL_MAX:
+        per_level = {level: counter.submit(_probe_query(query, level)) for level in levels}
+    probes = [f.result() for f in ([whole] if whole else []) + list(per_level.values())]
+
+    if query.start is not None and query.end is not None:
+        start, end = epoch_ms(query.start), epoch_ms(query.end)
+    else:
+        job = counter.client.get_job(counter.project_id, counter.job_id)
+        newest = max((e.time for p in probes for e in p.events[:1] if e.time), default=None)
+        start, end = job_range(job, newest, now)
+    buckets, step = partition(start, end)
+    counts = [dict.fromkeys(levels, 0) for _ in buckets]
+
+    local: list[tuple[EventPage, list[tuple[Future[EventPage], int]]]] = []
+    by_query: list[tuple[str, list[Future[EventPage]]]] = []
+    if whole is not None and not per_level:
+        local.append((whole.result(), counter.rest_of(_probe_query(query, None), whole.result())))
+    for level, future in per_level.items():
+        first = future.result()
+        if first.total <= LOCAL_MAX:
+            local.append((first, counter.rest_of(_probe_query(query, level), first)))
+        else:
+            by_query.append((level, counter.bucket_counts(query, level, buckets)))
+    for first, rest in local:
+        _tally(first.events, buckets, levels, counts)
+        for page, rows in rest:
+            _tally(page.result().events[:rows], buckets, levels, counts)
+    for level, futures in by_query:
+        for row, page in zip(counts, futures, strict=True):
+            row[level] = page.result().total
+    ignored = any(p.source_filter_ignored for p in probes)
+    return Counted(buckets, step, counts, ignored)
 
 
 # -- the drawing --------------------------------------------------------------------
@@ -334,6 +432,16 @@ def chart(
 # -- the view -------------------------------------------------------------------------
 
 
+def _status(exc: Exception) -> int:
+    """200 for a failure the page around the chart can live with; 429 when the budget is spent.
+
+    The budget's 429 (with Retry-After) tells the reader, and any client,
+    when asking again is worth it; other failures are a line in the chart's
+    place and leave the page as it is.
+    """
+    return 429 if isinstance(exc, BudgetExhausted) else 200
+
+
 @job_view
 @require_GET
 @vary_on_cookie  # the viewer's time zone (zones.py)
@@ -349,18 +457,18 @@ def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpRespon
     levels = levels_of(query.level) or LEVELS
     client = get_client(project)
     try:
-        if query.start is not None and query.end is not None:
-            start, end = epoch_ms(query.start), epoch_ms(query.end)
-        else:
-            start, end = job_range(client, project_id, job_id, query, timezone.now())
-        buckets, step = partition(start, end)
-        counts, source_ignored = count(client, project_id, job_id, query, buckets, levels)
+        counted = count(client, project_id, job_id, query, levels, timezone.now())
     except (ModelArtsError, NoRange) as exc:
         reason = exc.message if isinstance(exc, ModelArtsError) else str(exc)
         logger.info("histogram unavailable: %s", type(exc).__name__)
-        return render(request, TEMPLATE, {"failure": reason})
+        response = render(request, TEMPLATE, {"failure": reason}, status=_status(exc))
+        if isinstance(exc, ModelArtsError) and exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     events_path = reverse("events", args=[project_id, job_id])
-    context = chart(events_path, query, buckets, counts, levels, zone.tz)
-    context.update(query=query, step=_step_label(step), source_ignored=source_ignored)
+    context = chart(events_path, query, counted.buckets, counted.counts, levels, zone.tz)
+    context.update(
+        query=query, step=_step_label(counted.step), source_ignored=counted.source_ignored
+    )
     return render(request, TEMPLATE, context)
