@@ -22,7 +22,14 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from eventsui.access.config import auth_mode, meta_key, remote_user_header
+from eventsui.access.config import (
+    DEFAULT_REMOTE_USER_PATTERN,
+    auth_mode,
+    meta_key,
+    remote_user_header,
+    remote_user_pattern,
+    remote_user_proxies,
+)
 from eventsui.access.models import ProjectGrant
 from eventsui.modelarts.projects import Credentials, Project
 from eventsui.sandbox.data import FAILED_JOB_ID
@@ -175,6 +182,56 @@ def test_the_settings_refuse_to_start_with_an_unknown_mode() -> None:
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: EVENTSUI_AUTH must be none, login or remote-user" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "proxies"),
+    [
+        ("127.0.0.1", ("127.0.0.1/32",)),
+        (" 10.0.0.0/24 , ::1 ", ("10.0.0.0/24", "::1/128")),
+        ("10.0.0.7/24", ("10.0.0.0/24",)),
+        ("", ()),
+    ],
+)
+def test_it_reads_the_remote_user_proxies(raw: str, proxies: tuple[str, ...]) -> None:
+    assert remote_user_proxies(raw, "none") == proxies
+
+
+@pytest.mark.parametrize(("raw", "mode"), [("", "remote-user"), (" , ", "remote-user")])
+def test_remote_user_mode_needs_its_proxies(raw: str, mode: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="needs EVENTSUI_REMOTE_USER_PROXIES"):
+        remote_user_proxies(raw, mode)
+
+
+@pytest.mark.parametrize("raw", ["localhost", "10.0.0.0/33", "*", "127.0.0.1;10.0.0.1"])
+def test_it_refuses_a_proxy_that_is_not_an_address(raw: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="is not an IP address or network"):
+        remote_user_proxies(raw, "remote-user")
+
+
+def test_it_reads_the_remote_user_pattern() -> None:
+    assert remote_user_pattern("") == DEFAULT_REMOTE_USER_PATTERN
+    assert remote_user_pattern(r" [a-z]+ ") == "[a-z]+"
+    with pytest.raises(ImproperlyConfigured, match="EVENTSUI_REMOTE_USER_PATTERN"):
+        remote_user_pattern("[a-z")
+
+
+def test_the_settings_refuse_remote_user_mode_without_proxies() -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eventsui.settings", "DJANGO_DEBUG": "1"}
+    env["EVENTSUI_AUTH"] = "remote-user"
+    env.pop("EVENTSUI_REMOTE_USER_PROXIES", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; settings.EVENTSUI_AUTH"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EVENTSUI_AUTH=remote-user needs EVENTSUI_REMOTE_USER_PROXIES" in (
+        result.stderr
+    )
 
 
 # -- EVENTSUI_AUTH=none (the default) -------------------------------------------------------

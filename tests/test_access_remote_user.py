@@ -34,6 +34,8 @@ def remote_user_mode(settings: Any) -> None:
     settings.EVENTSUI_PROJECTS = (VISION, SPEECH)
     settings.EVENTSUI_AUTH = "remote-user"
     settings.EVENTSUI_REMOTE_USER_HEADER = "X-Remote-User"
+    # The test client's REMOTE_ADDR: the proxy.
+    settings.EVENTSUI_REMOTE_USER_PROXIES = ("127.0.0.1/32",)
 
 
 def test_a_new_name_becomes_a_user_with_no_projects(
@@ -110,12 +112,142 @@ def test_the_header_name_is_configurable(client: Client, settings: Any) -> None:
     assert list(User.objects.values_list("username", flat=True)) == ["bob"]
 
 
-@pytest.mark.parametrize("name", ["", "   ", "a b", "x" * 151, "alice\u0000", "<script>"])
-def test_a_name_django_cannot_store_signs_no_one_in(client: Client, name: str) -> None:
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_name_is_no_name(client: Client, name: str) -> None:
     response = client.get("/", headers=as_user(name))
 
     assertRedirects(response, HOME_LOGIN, fetch_redirect_response=False)
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a b",
+        "x" * 151,
+        "alice\u0000",
+        "<script>",
+        "r\u043e\u043et",  # a Cyrillic look-alike of root
+        "root\u202e",
+        "_root",
+        "-root",
+    ],
+)
+def test_a_name_outside_the_pattern_is_refused_with_a_page_that_says_so(
+    client: Client, name: str
+) -> None:
+    User.objects.create_superuser("root")
+
+    response = client.get("/", headers=as_user(name))
+
+    assert response.status_code == 403
+    assert html(response).find("h1").text == "eventsui cannot accept this user name"
+    assert list(User.objects.values_list("username", flat=True)) == ["root"]
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("name", ["ROOT", "Root", "\uff52\uff4f\uff4f\uff54", " root "])
+def test_names_are_normalised_so_look_alikes_are_one_user(client: Client, name: str) -> None:
+    User.objects.create_superuser("root")
+
+    response = client.get(jobs_url(VISION.project_id), headers=as_user(name))
+
+    assert response.status_code == 200
+    assert list(User.objects.values_list("username", flat=True)) == ["root"]
+
+
+def test_the_name_pattern_is_configurable(client: Client, settings: Any) -> None:
+    settings.EVENTSUI_REMOTE_USER_PATTERN = r"[a-z]+@example\.com"
+
+    assert client.get("/", headers=as_user("alice")).status_code == 403
+    assert client.get("/", headers=as_user("Alice@Example.com")).status_code == 200
+    assert list(User.objects.values_list("username", flat=True)) == ["alice@example.com"]
+
+
+# -- the header is believed from the proxy only (EVENTSUI_REMOTE_USER_PROXIES) --------------
+
+
+@pytest.mark.parametrize("address", ["10.0.0.9", "192.168.1.1", "::1", "not-an-address"])
+def test_the_header_from_an_address_not_a_proxy_signs_no_one_in(
+    client: Client, address: str
+) -> None:
+    User.objects.create_superuser("root")
+
+    response = client.get(jobs_url(VISION.project_id), headers=as_user("root"), REMOTE_ADDR=address)
+
+    assertRedirects(
+        response,
+        f"{reverse('login')}?next={jobs_url(VISION.project_id)}",
+        fetch_redirect_response=False,
+    )
+    assert "_auth_user_id" not in client.session
+
+
+def test_x_forwarded_for_does_not_make_a_client_a_proxy(client: Client) -> None:
+    User.objects.create_superuser("root")
+
+    response = client.get(
+        "/admin/",
+        headers={**as_user("root"), "X-Forwarded-For": "127.0.0.1"},
+        REMOTE_ADDR="10.0.0.9",
+    )
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "10.1.2.254", "::ffff:10.1.2.3", "fd00::5"])
+def test_proxies_are_addresses_or_networks(client: Client, settings: Any, address: str) -> None:
+    settings.EVENTSUI_REMOTE_USER_PROXIES = ("10.1.2.0/24", "fd00::/64")
+
+    response = client.get("/", headers=as_user("alice"), REMOTE_ADDR=address)
+
+    assert response.status_code == 200
+    assert "Signed in as alice" in html(response).find("div", class_="account").text
+
+
+# -- no password sign-in in remote-user mode ----------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("header", [{}, {"X-Remote-User": "alice"}], ids=["anonymous", "proxied"])
+def test_no_password_sign_in_page_or_post(client: Client, url: str, header: dict[str, str]) -> None:
+    User.objects.create_superuser("root", password="correct horse battery staple")
+
+    page = client.get(url, headers=header)
+    post = client.post(
+        url,
+        {"username": "root", "password": "correct horse battery staple", "next": "/admin/"},
+        headers=header,
+    )
+
+    for response in (page, post):
+        assert response.status_code == 403
+        assert not html(response).find_all("input", type="password")
+        assertContains(response, "company sign-in", status_code=403)
+    assert client.session.get("_auth_user_id") != str(User.objects.get(username="root").pk)
+
+
+def test_a_password_session_is_not_served_without_the_header(client: Client) -> None:
+    # As if made through /admin/login/ before this mode, or in another one.
+    root = User.objects.create_superuser("root", password="correct horse battery staple")
+    client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
+
+    assertRedirects(
+        client.get(jobs_url(SPEECH.project_id)),
+        f"{reverse('login')}?next={jobs_url(SPEECH.project_id)}",
+        fetch_redirect_response=False,
+    )
+    assert client.get("/admin/auth/user/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_password_session_gives_way_to_the_header(client: Client) -> None:
+    root = User.objects.create_superuser("root", password="correct horse battery staple")
+    client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.get("/", headers=as_user("alice"))
+
+    assert "Signed in as alice" in html(response).find("div", class_="account").text
 
 
 def test_surrounding_spaces_are_not_part_of_the_name(client: Client) -> None:

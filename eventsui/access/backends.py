@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.backends import RemoteUserBackend as DjangoRemoteUserBackend
 from django.contrib.auth.models import User
 from django.http import HttpRequest
@@ -10,14 +12,26 @@ from django.http import HttpRequest
 if TYPE_CHECKING:
     from django.contrib.auth.models import _UserType
 
-# Django's own username rule, and its length limit.
-_USERNAME_RE = re.compile(r"[\w.@+-]{1,150}")
+
+def normalise_remote_user(raw: str) -> str:
+    """The name a proxy sent as eventsui stores it: NFKC, then case-folded.
+
+    "ROOT" and a full-width "root" are both plain "root"; a Cyrillic "root"
+    stays Cyrillic, and EVENTSUI_REMOTE_USER_PATTERN refuses it.
+    """
+    return unicodedata.normalize("NFKC", raw.strip()).casefold()
+
+
+def acceptable_remote_user(name: str) -> bool:
+    """Whether a normalised name matches EVENTSUI_REMOTE_USER_PATTERN."""
+    return re.fullmatch(settings.EVENTSUI_REMOTE_USER_PATTERN, name) is not None
 
 
 class RemoteUserBackend(DjangoRemoteUserBackend):
     """The user the proxy names, created on first sight with no project access.
 
-    A name Django could not store (too long, odd characters) signs no one in.
+    The name is normalised, and one the pattern refuses signs no one in (the
+    middleware answers 403 before asking).
     """
 
     create_unknown_user = True
@@ -25,13 +39,13 @@ class RemoteUserBackend(DjangoRemoteUserBackend):
     def authenticate(  # type: ignore[override]
         self, request: HttpRequest | None, remote_user: str | None
     ) -> User | None:
-        name = (remote_user or "").strip()
-        if not _USERNAME_RE.fullmatch(name):
+        name = normalise_remote_user(remote_user or "")
+        if not name or not acceptable_remote_user(name):
             return None
         return super().authenticate(request, name)
 
     def clean_username(self, username: str) -> str:
-        return username.strip()
+        return normalise_remote_user(username)
 
     def configure_user(
         self, request: HttpRequest | None, user: _UserType, created: bool = True

@@ -17,7 +17,8 @@ from django.urls import reverse
 class _LoginView(LoginView):
     redirect_authenticated_user = True
 
-    def get_redirect_url(self) -> str:
+    # `request` only to match django-stubs; Django passes none.
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
         # A signed-in user sent back to this page would loop (Django raises
         # ValueError, a 500): home instead.
         url = super().get_redirect_url()
@@ -36,10 +37,13 @@ def login(request: HttpRequest) -> HttpResponseBase:
     if settings.EVENTSUI_AUTH == "none":
         raise Http404("Signing in is off")
     if settings.EVENTSUI_AUTH == "remote-user":
-        # Only a request that bypassed the proxy, or that it let through
-        # without naming anyone, gets here.
-        return render(request, "access/proxy_sign_in.html", status=403)
+        return _signed_in_at_the_proxy(request)
     return _login(request)
+
+
+def _signed_in_at_the_proxy(request: HttpRequest) -> HttpResponse:
+    """Remote-user mode has no password sign-in: no form, and a POST signs no one in."""
+    return render(request, "access/proxy_sign_in.html", status=403)
 
 
 @login_not_required
@@ -47,8 +51,12 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
     """One sign-in page: the admin's own only when eventsui has none.
 
     A signed-in user who is not staff still gets the admin's, which says so
-    (sending them to ours would bounce them back to the admin).
+    (sending them to ours would bounce them back to the admin). In remote-user
+    mode there is no password sign-in, here either: a proxied user could
+    otherwise make a password session as someone else.
     """
+    if settings.EVENTSUI_AUTH == "remote-user":
+        return _signed_in_at_the_proxy(request)
     if settings.EVENTSUI_AUTH == "none" or request.user.is_authenticated:
         return admin.site.login(request)
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
