@@ -41,6 +41,22 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 
 
+def post_worker_init(worker: object) -> None:
+    """On SIGTERM, tell long responses first (eventsui/core/shutdown.py), then stop as usual."""
+    import signal
+
+    from eventsui.core import shutdown
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: object) -> None:
+        shutdown.stopping.set()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def child_exit(server: object, worker: object) -> None:
     """Drop a dead worker's live gauges from the shared metrics (prometheus-client multiprocess)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -632,3 +632,107 @@ def test_the_timeline_links_to_the_export_with_its_filters(client: Client, htmx:
     assert len(csv_rows(b"".join(response.streaming_content).decode())) - 1 == (
         upstream_total(FAILED_JOB_ID, level="Error")
     )
+
+
+# -- serving a team: slots per reader, the call budget, restarts ----------------------------
+
+
+@pytest.fixture
+def shared_cache(settings: Any, db: None) -> None:
+    """A real cache, as the export slots live in the shared cache (locmem: one process).
+
+    (db: closing a response ends the request, which tidies database connections.)
+    """
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"export-{time.monotonic_ns()}",
+        }
+    }
+
+
+def _started(client: Client, **extra: Any) -> Any:
+    """An export whose response has begun but whose file has not been read."""
+    response = client.get(export_path(LONG_JOB_ID), {"format": "ndjson"}, **extra)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_readers_third_concurrent_export_answers_429_until_one_ends(
+    client: Client, shared_cache: None
+) -> None:
+    first, second = _started(client), _started(client)
+
+    third = client.get(export_path(), {"format": "csv"})
+
+    assert third.status_code == 429
+    assert int(third["Retry-After"]) > 0
+    assert "at most 2 exports at a time" in third.content.decode()
+    first.close()
+    again = _started(client)
+    second.close()
+    again.close()
+
+
+def test_another_readers_exports_are_not_limited_by_mine(
+    client: Client, shared_cache: None
+) -> None:
+    mine = [_started(client), _started(client)]
+    theirs = _started(client, REMOTE_ADDR="192.0.2.7")
+    for response in (*mine, theirs):
+        response.close()
+
+
+def test_a_finished_export_frees_its_slot(client: Client, shared_cache: None) -> None:
+    for _ in range(3):
+        download(client)
+
+
+def test_an_export_that_fails_before_its_first_byte_frees_its_slot(
+    client: Client, shared_cache: None
+) -> None:
+    missing = "0" * 8 + "-0000-4000-8000-" + "0" * 12
+    for _ in range(3):
+        assert client.get(export_path(missing)).status_code == 404
+    download(client)
+
+
+def test_an_export_paces_itself_inside_a_binding_budget(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsui import metrics
+    from eventsui.modelarts import budget
+
+    monkeypatch.setattr(budget, "_local", budget._LocalBuckets())
+    job = data.add_synthetic_job(1_000, seed=7)
+    settings.EVENTSUI_UPSTREAM_RATE = 20.0
+    settings.EVENTSUI_UPSTREAM_BURST = 2
+    settings.EVENTSUI_UPSTREAM_MAX_WAIT = 0.0  # a page would be refused at once
+    waits = metrics.BUDGET_WAITS.labels(project=PROJECT)._value.get()
+
+    _, text = download(client, job.id, format="ndjson")
+
+    lines = text.splitlines()
+    assert len(lines) == 1_000
+    assert INCOMPLETE_MARKER not in text and '"error"' not in text
+    assert metrics.BUDGET_WAITS.labels(project=PROJECT)._value.get() > waits
+
+
+def test_a_restart_ends_the_file_with_its_marker_not_a_cut_row(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsui.core import shutdown
+
+    response = client.get(export_path(LONG_JOB_ID), {"format": "csv"})
+    chunks = iter(response.streaming_content)
+    head = next(chunks)
+    monkeypatch.setattr(shutdown, "stopping", threading.Event())
+    shutdown.stopping.set()
+
+    text = (head + b"".join(chunks)).decode()
+
+    rows = csv_rows(text)
+    assert rows[0] == HEADER
+    assert rows[-1][0].startswith(INCOMPLETE_MARKER)
+    assert "restarted" in rows[-1][0]
+    assert all(len(row) == 4 for row in rows[:-1])

@@ -385,6 +385,19 @@ def cache_set(key: str, value: Any, ttl: int) -> None:
     _set(caches["default"], key, value, ttl)
 
 
+def cache_add(key: str, value: str, ttl: int) -> bool:
+    """Store only if key is absent (atomic in Redis); True too when the cache fails.
+
+    A failing cache answers as if the key were free: what it guards (a lock,
+    a slot) then goes ahead, as it would without a shared cache.
+    """
+    return _add(caches["default"], key, value, ttl)
+
+
+def cache_delete(key: str) -> None:
+    _delete(caches["default"], key)
+
+
 def cache_problem() -> str | None:
     """None if the default cache answers a get of PROBE_KEY, else the failure's type name.
 
@@ -401,6 +414,8 @@ def cache_problem() -> str | None:
 __all__ = [
     "CachedModelArtsClient",
     "auth_identity",
+    "cache_add",
+    "cache_delete",
     "cache_get",
     "cache_problem",
     "cache_set",

@@ -44,15 +44,27 @@ order). The choices made here:
   shared between them) and the two are merged by time in the order the
   timeline shows them (eventsui/modelarts/merge.py).
 - One log line per export: format, rows, pages, duration and how it ended.
+- Serving a team. Every page is read inside the project's ModelArts call
+  budget (modelarts/budget.py) with BUDGET_PATIENCE (30 s) of patience, so an
+  export slows down to the budget rather than fail or crowd others out; it
+  needs `total / 100` calls, so at the default 50 calls a second a
+  24,000-event job takes at least about 5 s of budget. A reader (the signed-in
+  user, else the client address) runs at most MAX_EXPORTS_PER_READER (2)
+  exports at once, counted in the shared cache so every instance agrees; a
+  third answers 429 with Retry-After. A process that is stopping (SIGTERM,
+  core/shutdown.py) ends its exports at the next page with the marker
+  ("eventsui was restarted"), never mid-row.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import re
 import time
+import uuid
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -70,6 +82,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from eventsui import metrics
+from eventsui.core import shutdown
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode
 from eventsui.modelarts import (
@@ -79,8 +92,10 @@ from eventsui.modelarts import (
     Job,
     JobNotFound,
     ModelArtsError,
+    budget,
     get_client,
 )
+from eventsui.modelarts.cache import cache_add, cache_delete, cache_get, cache_set
 from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS, merge_streams
 from eventsui.modelarts.projects import Project
@@ -93,6 +108,11 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = MAX_PAGE_SIZE
 MAX_IN_FLIGHT = 8
+# How long one page may wait for a slot of the project's call budget.
+BUDGET_PATIENCE = 30.0
+MAX_EXPORTS_PER_READER = 2
+SLOT_SECONDS = 120
+SLOT_RETRY_AFTER = 10
 START_SLACK = timedelta(minutes=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONTENT_TYPES = {
@@ -255,6 +275,71 @@ def _check(page: EventPage, total: int) -> None:
         )
 
 
+class _Interrupted(Exception):
+    """The process is stopping (shutdown.py): the file ends with its marker."""
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One of a reader's MAX_EXPORTS_PER_READER export slots, held in the shared cache.
+
+    Renewed with every page and released at the end; a process that dies
+    holding one frees it after SLOT_SECONDS.
+    """
+
+    key: str
+    token: str
+
+    def renew(self) -> None:
+        cache_set(self.key, self.token, SLOT_SECONDS)
+
+    def release(self) -> None:
+        if cache_get(self.key) == self.token:
+            cache_delete(self.key)
+
+
+def _reader(request: HttpRequest) -> str:
+    """Whose exports count together: the signed-in user, else the client's address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"address:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _take_slot(request: HttpRequest) -> _Slot | None:
+    """A free export slot of this reader's, or None when all are in use."""
+    reader = hashlib.sha256(_reader(request).encode()).hexdigest()[:32]
+    token = uuid.uuid4().hex
+    for number in range(MAX_EXPORTS_PER_READER):
+        key = f"eventsui:export-slot:{reader}:{number}"
+        if cache_add(key, token, SLOT_SECONDS):
+            return _Slot(key, token)
+    return None
+
+
+class _Download:
+    """The streamed file. The server closes it however far it got, which frees the slot.
+
+    A generator that never started runs no finally block when closed, so a
+    reader who leaves before the first byte would otherwise hold a slot
+    until it expires.
+    """
+
+    def __init__(self, stream: Iterator[str], slot: _Slot) -> None:
+        self.stream, self.slot = stream, slot
+
+    def __iter__(self) -> Iterator[str]:
+        return self.stream
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.stream, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.slot.release()
+
+
 @dataclass
 class _Progress:
     rows: int = 0
@@ -267,8 +352,11 @@ def _read_page(
 ) -> EventPage:
     # Straight to ModelArts, past any cache in front of the client: an export
     # reads each page once, under a window no other request shares, and
-    # storing its pages would only push the timeline's entries out.
-    return ModelArtsClient.list_events(client, project_id, job_id, query)
+    # storing its pages would only push the timeline's entries out. Inside
+    # the project's call budget with an export's patience: it slows down
+    # rather than fail when others are spending the budget too.
+    with budget.patience(BUDGET_PATIENCE):
+        return ModelArtsClient.list_events(client, project_id, job_id, query)
 
 
 def _pages(
@@ -362,6 +450,7 @@ def _stream(
     pages: Generator[EventPage, None, None],
     writer: Writer,
     log: dict[str, Any],
+    slot: _Slot,
 ) -> Iterator[str]:
     """The file: pages already read in order and checked (_level_pages, _merged_pages)."""
     progress = _Progress()
@@ -371,12 +460,17 @@ def _stream(
         yield writer.head()
         try:
             for page in pages:
+                if shutdown.stopping.is_set():
+                    raise _Interrupted(
+                        "eventsui was restarted during the export; export again to get the rest."
+                    )
+                slot.renew()
                 progress.pages += 1
                 progress.rows += len(page.events)
                 yield writer.rows(page.events)
         except ModelArtsError as exc:
             error = f"{exc.title}: {exc.message}"
-        except _Inconsistent as exc:
+        except (_Inconsistent, _Interrupted) as exc:
             error = str(exc)
         except Exception:
             # Logged with its traceback; the file must still say it is short.
@@ -387,6 +481,7 @@ def _stream(
     finally:
         metrics.export_ended()
         pages.close()
+        slot.release()
         _log(log, progress.rows, progress.pages, progress.outcome)
 
 
@@ -479,6 +574,23 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             problems=problems,
         )
 
+    slot = _take_slot(request)
+    if slot is None:
+        busy = _refused(
+            request,
+            project_id,
+            job_id,
+            status=429,
+            title="Two exports are already running for you",
+            problems=[
+                f"eventsui runs at most {MAX_EXPORTS_PER_READER} exports at a time for each "
+                "reader, so that large downloads leave ModelArts' budget to everyone else. "
+                "Wait for one of yours to finish (or cancel it), then try again."
+            ],
+        )
+        busy["Retry-After"] = str(SLOT_RETRY_AFTER)
+        return busy
+
     log = {"project_id": project_id, "job_id": job_id, "format": fmt, "started": time.monotonic()}
     began = _now()
     client = get_client(project)
@@ -498,8 +610,14 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             first = _read_page(client, project_id, job_id, query)
             pages = _level_pages(client, project_id, job_id, query, first)
     except ModelArtsError as exc:
+        slot.release()
         _log(log, 0, 0, f"failed before the first byte: {type(exc).__name__}")
-        return _refused(request, project_id, job_id, status=exc.status, title=exc.title, error=exc)
+        failed = _refused(
+            request, project_id, job_id, status=exc.status, title=exc.title, error=exc
+        )
+        if exc.retry_after is not None:
+            failed["Retry-After"] = str(exc.retry_after)
+        return failed
 
     name = job.name if job is not None and job.name else job_id
     writer: Writer
@@ -520,7 +638,7 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             }
         )
     response = StreamingHttpResponse(
-        _stream(pages, writer, log),
+        _Download(_stream(pages, writer, log, slot), slot),
         content_type=CONTENT_TYPES[fmt],
     )
     response["Content-Disposition"] = content_disposition_header(
