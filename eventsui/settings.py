@@ -5,6 +5,7 @@ Every variable is documented in .env.example and the README.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -142,9 +143,31 @@ EVENTSUI_REMOTE_USER_PATTERN = remote_user_pattern(
 # Whom a signed-in user without projects should ask, shown on their home page.
 EVENTSUI_ACCESS_CONTACT = env.str("EVENTSUI_ACCESS_CONTACT", default="").strip()
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "eventsui.access.backends.RemoteUserBackend",
 ]
+# Sign-in throttling (eventsui/access/throttling.py): after 5 failures for one
+# username, or from one address, sign-in is refused for 15 minutes, the right
+# password included, on eventsui's own page (429). Failures are in the database.
+AXES_FAILURE_LIMIT = env.int("EVENTSUI_SIGN_IN_FAILURES", default=5)
+_cool_off_minutes = env.int("EVENTSUI_SIGN_IN_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or _cool_off_minutes < 1:
+    raise ImproperlyConfigured(
+        "EVENTSUI_SIGN_IN_FAILURES and EVENTSUI_SIGN_IN_COOLOFF_MINUTES must be 1 or more"
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=_cool_off_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_CLIENT_IP_CALLABLE = "eventsui.access.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "eventsui.access.throttling.locked_out"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# A success does not clear the address's failures: one's own account must not
+# buy more guesses at another's.
+AXES_RESET_ON_SUCCESS = False
+# Failures are logged (and kept) with the username and address, as sshd does;
+# the password is always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,6 +181,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "eventsui.core",
     "eventsui.access",
     "eventsui.jobs",
@@ -185,6 +209,8 @@ MIDDLEWARE = [
     # X-Language for ModelArts calls, from the viewer's Accept-Language.
     "eventsui.core.middleware.modelarts_language",
     "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: turns a refused sign-in into eventsui's lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "eventsui.urls"
