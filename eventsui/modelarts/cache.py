@@ -114,6 +114,17 @@ class CachedModelArtsClient(ModelArtsClient):
     def cache(self) -> BaseCache:
         return self._cache if self._cache is not None else caches["default"]
 
+    @property
+    def uncached(self) -> ModelArtsClient:
+        """The same endpoint, credentials and connections, straight to ModelArts.
+
+        For reads nobody will repeat (an export's pages) or that must see
+        ModelArts itself (/readyz); they still pay the call budget.
+        """
+        return ModelArtsClient(
+            self.config, auth=self.auth, session=self.session, sleep=self._sleep, clock=self._clock
+        )
+
     # -- the client's calls ------------------------------------------------
 
     def list_events(self, project_id: str, job_id: str, query: EventQuery) -> EventPage:

@@ -130,6 +130,11 @@ class ModelArtsClient:
         self._sleep = sleep
         self._clock = clock
 
+    @property
+    def uncached(self) -> ModelArtsClient:
+        """This client, past any cache in front of it (this one has none)."""
+        return self
+
     # -- calls -------------------------------------------------------------
 
     def list_events(self, project_id: str, job_id: str, query: EventQuery) -> EventPage:

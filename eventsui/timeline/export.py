@@ -356,7 +356,7 @@ def _read_page(
     # the project's call budget with an export's patience: it slows down
     # rather than fail when others are spending the budget too.
     with budget.patience(BUDGET_PATIENCE):
-        return ModelArtsClient.list_events(client, project_id, job_id, query)
+        return client.uncached.list_events(project_id, job_id, query)
 
 
 def _pages(
