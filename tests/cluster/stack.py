@@ -136,7 +136,7 @@ class Stack:
             self._start_postgres()
             self._start_redis()
             self._manage("collectstatic", "--noinput", "-v", "0")
-            self.instances(**LOOSE_BUDGET)
+            self.instances()
             for username in USERNAMES:
                 self._manage("createsuperuser", "--noinput", "--username", username, "--email", "")
                 self._manage("grant_project", "--project", PROJECT, "--user", username)
@@ -351,7 +351,9 @@ pid {stack.tmp}/nginx.pid;
 error_log {stack.tmp}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {stack.tmp}/nginx-access.log;
+    # Which instance answered, and each one nginx tried ("502, 200": a retry).
+    log_format upstreams '$request $status upstream=$upstream_addr $upstream_status';
+    access_log {stack.tmp}/nginx-access.log upstreams;
     client_body_temp_path {temp}/client_body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
