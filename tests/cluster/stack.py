@@ -235,6 +235,9 @@ class Stack:
             "MODELARTS_ENDPOINT": self.stub.url,
             "MODELARTS_PROJECT_ID": PROJECT,
             "MODELARTS_AUTH_TOKEN": "x",
+            # Set, though empty, so a developer's .env cannot configure other projects.
+            "EVENTSUI_PROJECTS": "",
+            "EVENTSUI_PROJECTS_FILE": "",
             "CACHE_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "DATABASE_URL": f"postgres://eventsui@127.0.0.1:{self.pg_port}/eventsui",
             "EVENTSUI_AUTH": "login",
