@@ -42,7 +42,7 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 unit: $(VENV)/.dev
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m "not browser and not cluster"
 
 browser: $(VENV)/.dev system-packages
 	$(BIN)/pytest -m browser
