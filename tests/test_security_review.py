@@ -53,6 +53,19 @@ def test_an_htmx_request_never_pushes_a_protocol_relative_url() -> None:
     assert urlsplit(response["HX-Push-Url"]).netloc == ""
 
 
+@pytest.mark.django_db
+def test_no_link_on_the_timeline_names_another_host_whatever_the_script_name() -> None:
+    """Pagination, row permalinks, presets and the share link come from the route too."""
+    import re
+
+    response = Client().get(f"{EVENTS}?limit=20", SCRIPT_NAME=EVIL_PREFIX)
+
+    assert response.status_code == 200
+    links = re.findall(r'(?:href|hx-get|data-copy)="([^"]*)"', response.content.decode())
+    assert links
+    assert [link for link in links if link.startswith("//") or "evil.example" in link] == []
+
+
 # -- finding 8: bidi and control characters are shown, not obeyed -------------------------
 
 JOB_API = f"{FAKE_ENDPOINT}/v2/{PROJECT}/training-jobs/{FAILED_JOB_ID}"

@@ -65,13 +65,23 @@ def share_path(path: str, query: EventQuery, mark: str = "", *, fold: bool = Fal
 
 
 def navigation(
-    request: HttpRequest, query: EventQuery, current: str, mark: str = "", *, fold: bool = False
+    request: HttpRequest,
+    path: str,
+    query: EventQuery,
+    current: str,
+    mark: str = "",
+    *,
+    fold: bool = False,
 ) -> dict[str, Any]:
-    """What the timeline shows about its range: presets, the range in words, the share link."""
-    share = share_path(request.path, query, mark, fold=fold)
+    """What the timeline shows about its range: presets, the range in words, the share link.
+
+    `path` is the view's own, from its route (never request.path, which a
+    SCRIPT_NAME can turn into another host's).
+    """
+    share = share_path(path, query, mark, fold=fold)
     return {
         "range_key": current,
         "range_words": RANGES[current].words if current else "",
-        "presets": preset_links(request.path, query, current, fold=fold),
+        "presets": preset_links(path, query, current, fold=fold),
         "share_url": request.build_absolute_uri(share),
     }

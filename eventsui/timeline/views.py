@@ -142,12 +142,16 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     template = "timeline/events.html#results" if partial else "timeline/events.html"
     zone = viewer_zone(request)
     form = EventFiltersForm(request.GET, zone=zone.tz)
+    # Every link is built from the route, not request.path: reverse() escapes
+    # a leading "//" that a SCRIPT_NAME could add, so no link names another host.
+    path = reverse("events", args=[project_id, job_id])
     context: dict[str, Any] = {
         "zone": zone,
         "project_id": project_id,
         "job_id": job_id,
         "form": form,
         "page_sizes": PAGE_SIZES,
+        "events_path": path,
     }
     if not form.is_valid():
         context["picker"] = {
@@ -167,9 +171,6 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     fold = form.cleaned_data["fold"] == "1"
     live = form.cleaned_data["live"] == "1"
     params = canonical_params(query, mark, fold=fold, live=live, relative=form.range_key)
-    # From the route, not request.path: reverse() escapes a leading "//" that a
-    # SCRIPT_NAME could add, so the redirect never names another host.
-    path = reverse("events", args=[project_id, job_id])
     canonical_url = f"{path}?{encode(params)}" if params else path
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
@@ -184,7 +185,7 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
             "end_time": format_picker_value(query.end, zone.tz),
         },
     )
-    context.update(range_navigation(request, query, form.range_key, mark, fold=fold))
+    context.update(range_navigation(request, path, query, form.range_key, mark, fold=fold))
     # copy_context: the call in the pool's thread carries this request's X-Language.
     heading = (
         None if partial else _heading_pool.submit(copy_context().run, _job_heading, project, job_id)
@@ -204,8 +205,8 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     else:
         context.update(
             page=page,
-            pages=_pagination(request.path, query, page, mark, fold=fold, live=live),
-            rows=_rows(request.path, query, page, fold=fold),
+            pages=_pagination(path, query, page, mark, fold=fold, live=live),
+            rows=_rows(path, query, page, fold=fold),
             mark=mark,
             fold=fold,
             table_key=_table_key(canonical_url, zone, page),
