@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import select
 import socket
 import threading
 import time
@@ -32,7 +33,14 @@ from .wsgi import make_app
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 FaultKind = Literal[
-    "hang", "drop_mid_body", "stall_mid_body", "status", "invalid_json", "wrong_shape", "huge_body"
+    "hang",
+    "drop_mid_body",
+    "stall_mid_body",
+    "trickle",
+    "status",
+    "invalid_json",
+    "wrong_shape",
+    "huge_body",
 ]
 
 # Just past the client's own limit, so the client, not the socket, stops it.
@@ -58,6 +66,7 @@ class _Fault:
     statuses: tuple[int, ...] = ()
     retry_after: str | None = None
     size: int = 0
+    bytes_per_second: float = 0.0
     served: int = 0
 
 
@@ -90,6 +99,7 @@ class Faults:
     _wake: threading.Event = field(default_factory=threading.Event, repr=False)
     _closed: bool = False
     _received: list[Received] = field(default_factory=list)
+    _closed_by_client: int = 0
 
     # -- setting faults ------------------------------------------------------
 
@@ -110,6 +120,23 @@ class Faults:
     def stall_mid_body(self, times: int | None = None, path: str | None = None) -> None:
         """Send the headers and half the body, then go silent with the socket open."""
         self._set(_Fault("stall_mid_body", times, path))
+
+    def trickle(
+        self,
+        bytes_per_second: float = 1.0,
+        content_length: int = 100_000,
+        times: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Send 200 with this Content-Length, then the body a byte at a time at this rate.
+
+        Each byte arrives well within any read timeout, so only a deadline for
+        the whole body stops the client. Ends when the client closes the
+        connection (counted in closed_by_client), or at recover() or shutdown.
+        """
+        self._set(
+            _Fault("trickle", times, path, size=content_length, bytes_per_second=bytes_per_second)
+        )
 
     def throttle(
         self, *, retry_after: str | None = None, times: int | None = None, path: str | None = None
@@ -162,9 +189,16 @@ class Faults:
         with self._lock:
             return sum(r.path.endswith(path) for r in self._received)
 
+    @property
+    def closed_by_client(self) -> int:
+        """Answers the client hung up on before their end (so far: trickles)."""
+        with self._lock:
+            return self._closed_by_client
+
     def reset_counts(self) -> None:
         with self._lock:
             self._received.clear()
+            self._closed_by_client = 0
 
     # -- used by the server -------------------------------------------------------
 
@@ -178,6 +212,10 @@ class Faults:
         self._wake.set()
         if not self._closed:
             self._wake = threading.Event()
+
+    def _client_closed(self) -> None:
+        with self._lock:
+            self._closed_by_client += 1
 
     def _close(self) -> None:
         with self._lock:
@@ -301,6 +339,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "huge_body":
             self._send_huge(fault.size)
             return
+        if fault.kind == "trickle":
+            self._send_trickle(fault, plan.wake)
+            return
         status, headers, payload = self._run_app(body)
         if fault.kind == "wrong_shape":
             self._send(status, headers, _misshape(payload))
@@ -359,6 +400,37 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(piece)
             left -= len(piece)
         self.close_connection = True
+
+    def _send_trickle(self, fault: _Fault, wake: threading.Event) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(fault.size))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        interval = 1 / fault.bytes_per_second
+        for _ in range(fault.size):
+            if self._client_hung_up():
+                self.server.faults._client_closed()
+                return
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self.server.faults._client_closed()
+                return
+            if wake.wait(interval):
+                return  # recover() or shutdown
+
+    def _client_hung_up(self) -> bool:
+        """Whether the client closed its end (readable, with nothing to read)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
 
 def _error_answer(status: int, retry_after: str | None) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -19,6 +19,9 @@ import pytest
 import requests
 from django.test import Client, override_settings
 
+from eventsui.modelarts import EventQuery
+from eventsui.modelarts.client import ClientConfig, ModelArtsClient
+from eventsui.modelarts.errors import UpstreamTimeout
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from eventsui.sandbox.server import Faults, StubServer, running_stub_server
 
@@ -474,3 +477,88 @@ def test_an_upstream_failing_everywhere_answers_502_and_recovers(
     assert upstream.faults.requests_to(EVENTS) == MAX_ATTEMPTS
     assert_logged(logs, upstream, ("failure", "503", MAX_ATTEMPTS), job_calls_succeed=False)
     assert_recovers(client, upstream, logs)
+
+
+# -- a body that arrives too slowly: the whole-call deadline holds -----------------
+# Each byte of a trickle arrives within the read timeout, which bounds one wait
+# on the socket, not the body; only the call's deadline (connect + read +
+# retry budget, see ModelArtsClient._call) stops it.
+
+RETRY_WAIT_BUDGET = ClientConfig(endpoint="").retry_wait_budget
+DEADLINE = CONNECT_TIMEOUT + READ_TIMEOUT + RETRY_WAIT_BUDGET
+
+
+def wait_for_hang_up(faults: Faults, count: int = 1) -> int:
+    """How many answers the client hung up on, once `count` have been or after 2 s."""
+    until = time.monotonic() + 2.0
+    while faults.closed_by_client < count and time.monotonic() < until:
+        time.sleep(0.02)
+    return faults.closed_by_client
+
+
+@pytest.mark.slow
+def test_a_trickling_body_answers_504_within_the_call_deadline(
+    client: Client, upstream: StubServer, logs: pytest.LogCaptureFixture
+) -> None:
+    # A byte every quarter second: never a read timeout (1 s), never the end.
+    upstream.faults.trickle(bytes_per_second=4, content_length=100_000, path=EVENTS)
+
+    seen = visit(client)
+
+    assert seen.status == 504
+    assert seen.alert_title == "ModelArts did not answer in time"
+    assert seen.alert_message == "ModelArts sent its answer too slowly."
+    assert DEADLINE - SLACK <= seen.elapsed < DEADLINE + 1.0
+    # Not retried, and the connection dropped rather than kept for the pool.
+    assert upstream.faults.requests_to(EVENTS) == 1
+    assert wait_for_hang_up(upstream.faults) == 1
+    assert_logged(logs, upstream, ("failure", "200", 1))
+    assert_recovers(client, upstream, logs)
+
+
+def _client(
+    server: StubServer, *, read_timeout: float, retry_wait_budget: float
+) -> ModelArtsClient:
+    """A client straight to the stub (no cache), whose calls end after 0.2 + read + budget s."""
+    config = ClientConfig(
+        endpoint=server.url,
+        connect_timeout=0.2,
+        read_timeout=read_timeout,
+        retry_wait_budget=retry_wait_budget,
+    )
+    return ModelArtsClient(config)
+
+
+def test_the_client_drops_a_trickle_at_the_deadline_and_reconnects() -> None:
+    with running_stub_server() as server:
+        server.faults.trickle(bytes_per_second=20, times=1, path=EVENTS)
+        client = _client(server, read_timeout=0.5, retry_wait_budget=0.3)
+
+        started = time.monotonic()
+        with pytest.raises(UpstreamTimeout, match="sent its answer too slowly"):
+            client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery())
+        elapsed = time.monotonic() - started
+
+        assert 1.0 - 0.1 <= elapsed < 1.0 + SLACK
+        assert wait_for_hang_up(server.faults) == 1
+        # The next call gets a new connection and a whole answer.
+        assert client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery()).total > 0
+
+
+@pytest.mark.slow
+def test_a_body_stalled_after_late_headers_ends_at_the_deadline_not_a_read_timeout_later() -> None:
+    with running_stub_server() as server:
+        # The headers come 1.5 s in, within the 2 s read timeout; then half
+        # the body and silence. The socket's read timeout alone would end it
+        # at 3.5 s; the call's deadline is 2.2 s.
+        server.faults.latency(1500, path=EVENTS)
+        server.faults.stall_mid_body(path=EVENTS)
+        client = _client(server, read_timeout=2.0, retry_wait_budget=0.0)
+
+        started = time.monotonic()
+        with pytest.raises(UpstreamTimeout, match="sent its answer too slowly"):
+            client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery())
+        elapsed = time.monotonic() - started
+
+        assert 2.2 - 0.1 <= elapsed < 2.2 + SLACK
+        assert server.faults.requests_to(EVENTS) == 1
