@@ -518,9 +518,14 @@ def as_utc(epoch_seconds: int) -> datetime:
 # -- synthetic jobs of any size (the benchmark) -------------------------------------
 
 
-def synthetic_job_id(count: int, seed: int = 0) -> str:
+# Seconds between a running synthetic job's last event and when it was added.
+RUNNING_LAG = 3
+
+
+def synthetic_job_id(count: int, seed: int = 0, running: bool = False) -> str:
     """The id add_synthetic_job gives a job of `count` events from `seed`."""
-    return f"5e5e5e5e-{seed % 0x10000:04x}-4000-8000-{count % 16**12:012x}"
+    variant = "9000" if running else "8000"
+    return f"5e5e5e5e-{seed % 0x10000:04x}-4000-{variant}-{count % 16**12:012x}"
 
 
 def _synthetic_events(job: SandboxJob, count: int, seed: int) -> list[SandboxEvent]:
@@ -554,34 +559,45 @@ def _synthetic_events(job: SandboxJob, count: int, seed: int) -> list[SandboxEve
     return events
 
 
-def add_synthetic_job(count: int, seed: int = 0) -> SandboxJob:
-    """Add to this process's sandbox a completed job of exactly `count` events.
+def add_synthetic_job(count: int, seed: int = 0, running: bool = False) -> SandboxJob:
+    """Add to this process's sandbox a job of exactly `count` events.
 
     For the benchmark (bench/run.py): the same count and seed always give the
     same id and events. The events are generated on the job's first events
     request and kept, like every other job's (about 30 MB for 100,000); the
     job lists newest of all. Adding the same job again returns the one added.
+
+    By default the job has completed, well in the past. With `running` it is
+    still Running, with no end, and its last event is RUNNING_LAG seconds
+    before it was added (its own id: the same count and seed differ from the
+    completed job's), so its newest events fall in a short cache TTL.
     """
-    job_id = synthetic_job_id(count, seed)
+    job_id = synthetic_job_id(count, seed, running)
     jobs()  # the built-in jobs first, so they are never built over this one
     with _jobs_lock:
         assert _jobs is not None
         existing = next((job for job in _jobs if job.id == job_id), None)
         if existing is not None:
             return existing
-        # Well in the past, so an export's window (up to now) holds every event.
-        created = _ts("2025-11-01T00:00:00+00:00")
+        if running:
+            # The events span the same seconds from any start: measure them from 0.
+            span = _synthetic_events(SandboxJob("", "", "", "", 0, node_count=4), count, seed)
+            created = int(time.time()) - RUNNING_LAG - (span[-1].at if span else 0)
+        else:
+            # Well in the past, so an export's window (up to now) holds every event.
+            created = _ts("2025-11-01T00:00:00+00:00")
+        phase = "Running" if running else "Completed"
         job = SandboxJob(
             id=job_id,
-            name=f"synthetic-{count}-events",
-            phase="Completed",
-            secondary_phase="Completed",
+            name=f"synthetic-{count}-events{'-running' if running else ''}",
+            phase=phase,
+            secondary_phase=phase,
             description=f"{count} generated events (seed {seed}) for benchmarks",
             created=created,
             started=created + 60,
             node_count=4,
             # No event is later (they are one or two seconds apart).
-            ended=created + 2 * count,
+            ended=None if running else created + 2 * count,
             build_events=lambda j: _synthetic_events(j, count, seed),
         )
         _jobs.append(job)
