@@ -29,7 +29,7 @@ import redis
 from django.test import Client
 from django.urls import reverse
 
-from eventsui.modelarts import cache as cache_module
+from eventsui.modelarts import tolerant_cache as cache_module
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID, LIVE_JOB_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)

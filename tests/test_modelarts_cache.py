@@ -23,8 +23,14 @@ from django.core.cache import caches
 from django.core.cache.backends import locmem
 from django.test import Client
 
-from eventsui.modelarts import EventQuery, Job, JobNotFound, ModelArtsError, get_client
-from eventsui.modelarts import cache as cache_module
+from eventsui.modelarts import (
+    EventQuery,
+    Job,
+    JobNotFound,
+    ModelArtsError,
+    get_client,
+    tolerant_cache,
+)
 from eventsui.modelarts.cache import CachedModelArtsClient, auth_identity
 from eventsui.modelarts.client import ClientConfig
 
@@ -620,7 +626,7 @@ def test_concurrent_waiters_share_the_leaders_error(memory_cache, upstream) -> N
 @pytest.fixture
 def fresh_outage_log(monkeypatch) -> None:
     """No cache outage logged yet in this process: the next failure is warned of."""
-    monkeypatch.setattr(cache_module, "_outage", cache_module._Outage())
+    monkeypatch.setattr(tolerant_cache, "_outage", tolerant_cache._Outage())
 
 
 def test_a_cache_that_fails_is_skipped(

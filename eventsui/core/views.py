@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from eventsui import metrics as eventsui_metrics
 from eventsui.modelarts import ModelArtsError, default_project, get_client
-from eventsui.modelarts.cache import cache_problem
+from eventsui.modelarts.tolerant_cache import cache_problem
 
 
 def _not_ready(reason: str) -> HttpResponse:

@@ -23,7 +23,7 @@ The choices made here:
   each process spends up to the budget on its own. Production runs Redis.
 - A Redis failure does not block calls: the process falls back to its own
   bucket, so the budget degrades to per process, and the outage is logged
-  like other cache failures.
+  once with every other cache failure (tolerant_cache.py).
 - Patience: a page waits at most EVENTSUI_UPSTREAM_MAX_WAIT (1 s) for its
   slot, then BudgetExhausted (a 429 with Retry-After) is raised without
   spending anything; the views render it as they render other upstream
@@ -35,7 +35,6 @@ The choices made here:
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -51,8 +50,7 @@ from django.core.cache.backends.redis import RedisCache
 from eventsui import metrics
 
 from . import errors
-
-logger = logging.getLogger("eventsui.modelarts.budget")
+from .tolerant_cache import cache_paused, log_cache_failure
 
 KEY_PREFIX = "eventsui:budget:"
 
@@ -145,14 +143,12 @@ class _LocalBuckets:
 
 
 _local = _LocalBuckets()
-_outage_logged_at = 0.0
 
 
 def _reserve_shared(key: str, budget: Budget, patience: float) -> tuple[float, bool] | None:
     """The shared bucket's answer, or None when there is no shared cache to ask."""
-    global _outage_logged_at
     cache = caches["default"]
-    if not isinstance(cache, RedisCache):
+    if not isinstance(cache, RedisCache) or cache_paused():
         return None
     try:
         client = cache._cache.get_client(key, write=True)
@@ -160,12 +156,9 @@ def _reserve_shared(key: str, budget: Budget, patience: float) -> tuple[float, b
             _GCRA, 1, key, repr(budget.interval), repr(budget.tolerance), repr(patience)
         )
     except Exception as exc:  # redis-py raises its own types; the budget must not fail pages
-        now = time.monotonic()
-        if now - _outage_logged_at > 30:
-            _outage_logged_at = now
-            logger.warning(
-                "call budget: Redis failed (%s), counting in this process", type(exc).__name__
-            )
+        # The cache's one outage log (at most a line per 30 s), shared with
+        # every other use of Redis.
+        log_cache_failure("budget", exc)
         return None
     return int(micros) / 1_000_000, bool(reserved)
 

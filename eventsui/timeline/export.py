@@ -95,10 +95,10 @@ from eventsui.modelarts import (
     budget,
     get_client,
 )
-from eventsui.modelarts.cache import cache_add, cache_delete, cache_get, cache_set
 from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS, merge_streams
 from eventsui.modelarts.projects import Project
+from eventsui.modelarts.tolerant_cache import cache_add, cache_delete, cache_get, cache_set
 from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params

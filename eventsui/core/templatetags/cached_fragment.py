@@ -14,7 +14,7 @@ from django import template
 from django.core.cache.utils import make_template_fragment_key
 from django.template.base import FilterExpression, NodeList, Parser, Token
 
-from eventsui.modelarts.cache import cache_get, cache_set
+from eventsui.modelarts.tolerant_cache import cache_get, cache_set
 
 register = template.Library()
 
