@@ -50,13 +50,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -171,6 +172,10 @@ class Counted:
     source_ignored: bool
 
 
+def _active_ttl_ms() -> int:
+    return int(settings.MODELARTS_CACHE_TTL_ACTIVE) * _SECOND
+
+
 def _probe_query(query: EventQuery, level: str | None) -> EventQuery:
     """The newest page of the window (the query's own start/end, if any) at one level."""
     return replace(query, level=level, order="desc", offset=0, limit=PAGE)
@@ -209,19 +214,62 @@ class _Counter:
             copy_context().run, list_events, self.client, self.project_id, self.job_id, query
         )
 
-    def rest_of(self, probe: EventQuery, first: EventPage) -> list[tuple[Future[EventPage], int]]:
-        """The events older than the probe's page, each page with how many of its rows count.
+    def all_pages(self, query: EventQuery, first: Future[EventPage]) -> Iterator[EventPage]:
+        """Every page of query, given its first (offset 0) already asked for."""
+        page = first.result()
+        rest = [self.submit(replace(query, offset=o)) for o in range(PAGE, page.total, PAGE)]
+        yield page
+        for future in rest:
+            yield future.result()
 
-        Read oldest first: events arriving meanwhile join the newest end, so
-        the oldest-first offsets of the older events do not move, and the
-        probe plus these pages are the window exactly once.
+    def read(
+        self, probe: EventQuery, first: EventPage, buckets: list[Bucket], window_open: bool
+    ) -> Callable[[], Iterator[Event]]:
+        """Every event of a small probed window, to count here, at the least lasting cost.
+
+        The probe is the window's newest page. If it holds everything, that is
+        all. Otherwise, for a window that may still grow (a running job), the
+        time before the open last bucket is read as a window of its own: it is
+        closed, so its pages are cached as long as a finished job's answers,
+        and a revisit reads again only the probe and, if the probe does not
+        reach back that far, the open bucket. For a closed window the events
+        older than the probe are read oldest first, whose offsets do not move.
         """
-        older = max(0, first.total - PAGE)
+        if first.total <= PAGE:
+            return lambda: iter(first.events)
+        if window_open and len(buckets) > 1:
+            boundary = buckets[-1].start_ms
+            closed = replace(
+                probe, start=buckets[0].start, end=from_ms(boundary - 1), order="asc", offset=0
+            )
+            closed_pages = self.all_pages(closed, self.submit(closed))
+            oldest = first.events[-1].time if first.events else None
+            if oldest is not None and epoch_ms(oldest) < boundary:
+                recent: Iterator[EventPage] = iter((first,))
+            else:
+                opened = replace(probe, start=buckets[-1].start, end=buckets[-1].end)
+                recent = self.all_pages(opened, self.submit(opened))
+
+            def split() -> Iterator[Event]:
+                for page in closed_pages:
+                    yield from page.events
+                for page in recent:
+                    yield from (e for e in page.events if e.time and epoch_ms(e.time) >= boundary)
+
+            return split
+        older = first.total - PAGE
         oldest_first = replace(probe, order="asc")
-        return [
+        pages = [
             (self.submit(replace(oldest_first, offset=o)), min(PAGE, older - o))
             for o in range(0, older, PAGE)
         ]
+
+        def probe_and_older() -> Iterator[Event]:
+            yield from first.events
+            for page, rows in pages:
+                yield from page.result().events[:rows]
+
+        return probe_and_older
 
     def bucket_counts(
         self, query: EventQuery, level: str, buckets: list[Bucket]
@@ -296,20 +344,21 @@ def _count(counter: _Counter, query: EventQuery, levels: tuple[str, ...], now: d
     buckets, step = partition(start, end)
     counts = [dict.fromkeys(levels, 0) for _ in buckets]
 
-    local: list[tuple[EventPage, list[tuple[Future[EventPage], int]]]] = []
+    # A window that may still gain events: its last bucket is open.
+    window_open = end > epoch_ms(now) - _active_ttl_ms()
+    local: list[Callable[[], Iterator[Event]]] = []
     by_query: list[tuple[str, list[Future[EventPage]]]] = []
     if whole is not None and not per_level:
-        local.append((whole.result(), counter.rest_of(_probe_query(query, None), whole.result())))
+        first = whole.result()
+        local.append(counter.read(_probe_query(query, None), first, buckets, window_open))
     for level, future in per_level.items():
         first = future.result()
         if first.total <= LOCAL_MAX:
-            local.append((first, counter.rest_of(_probe_query(query, level), first)))
+            local.append(counter.read(_probe_query(query, level), first, buckets, window_open))
         else:
             by_query.append((level, counter.bucket_counts(query, level, buckets)))
-    for first, rest in local:
-        _tally(first.events, buckets, levels, counts)
-        for page, rows in rest:
-            _tally(page.result().events[:rows], buckets, levels, counts)
+    for events in local:
+        _tally(events(), buckets, levels, counts)
     for level, futures in by_query:
         for row, page in zip(counts, futures, strict=True):
             row[level] = page.result().total
