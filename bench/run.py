@@ -117,10 +117,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--gunicorn-threads", type=int, default=16, help="GUNICORN_THREADS of the production runs"
     )
     parser.add_argument(
-        "--free-rate", type=float, default=200.0, help="budget rate of the speed-up race"
+        "--free-rate", type=float, default=2000.0, help="budget rate of the speed-up race"
     )
     parser.add_argument(
-        "--free-burst", type=int, default=200, help="budget burst of the speed-up race"
+        "--free-burst", type=int, default=2000, help="budget burst of the speed-up race"
     )
     parser.add_argument("--bound-rate", type=float, default=20.0, help="a budget that binds")
     parser.add_argument("--bound-burst", type=int, default=5, help="its burst")
@@ -1123,7 +1123,9 @@ def report(args: argparse.Namespace, r: Results, command: str) -> str:
         f"| the same events, export `?format=ndjson` through gunicorn | {r.export_s:.2f} s, "
         f"{r.export_rows:,} rows ({'counts match' if rows_match else 'COUNTS DIFFER'}) | | |",
         f"| export speed-up over the loop, {lat} upstream latency, {free} (does not bind: "
-        f"the export makes {r.export_calls} calls, within the burst) | **{speedup:.1f}x** | "
+        f"each export makes {r.export_calls} calls, and the runs one after another stay far "
+        f"below the rate; at 200/s with burst 200 the second run would already wait for "
+        f"refills) | **{speedup:.1f}x** | "
         f">= {TARGET_SPEEDUP:g}x | {verdict(speedup >= TARGET_SPEEDUP and rows_match)} |",
         f"| the same export under the default budget ({DEFAULT_RATE:g} calls/s, burst "
         f"{DEFAULT_BURST}): {default.calls} calls, so at least {default_floor:.1f} s of budget "
