@@ -364,6 +364,7 @@ JOB = {
         "secondary_phase": "Failed",
         "duration": "3600000",
         "start_time": 0,
+        "tasks": ["worker-0", "worker-1", 7, ""],
         "task_statuses": [
             {"task": "worker-0", "exit_code": 137, "message": "OOMKilled"},
             {"task": "worker-1", "exit_code": "n/a", "message": None},
@@ -389,6 +390,8 @@ def test_it_reads_the_fields_of_a_job_the_header_shows():
         ("worker-0", 137, "OOMKilled"),
         ("worker-1", None, ""),
     ]
+    # Task ids as text, in ModelArts' order; an empty one is no task.
+    assert job.tasks == ("worker-0", "worker-1", "7")
 
 
 def test_it_prefers_the_flavor_name_to_its_id():
@@ -403,6 +406,7 @@ def test_it_fills_what_a_bare_job_leaves_out():
     assert (job.name, job.phase, job.flavor) == ("abc", "Unknown", "")
     assert (job.created, job.started, job.duration_ms, job.node_count) == (None, None, None, None)
     assert job.task_statuses == ()
+    assert job.tasks == ()
 
 
 def test_it_pages_jobs_by_count_not_total():

@@ -159,6 +159,12 @@ def parse_job(raw: Any) -> Job:
         node_count = parse_count(resource.get("node_count"), "node_count")
     except WrongShape:
         node_count = None
+    raw_tasks = status.get("tasks")
+    tasks = tuple(
+        name
+        for name in (_text(t) for t in (raw_tasks if isinstance(raw_tasks, list) else []))
+        if name
+    )
     return Job(
         id=job_id,
         name=_text(metadata.get("name")) or job_id,
@@ -172,6 +178,7 @@ def parse_job(raw: Any) -> Job:
         flavor=_text(resource.get("flavor_name") or resource.get("flavor_id")),
         node_count=node_count,
         task_statuses=tuple(task_statuses),
+        tasks=tasks,
     )
 
 

@@ -79,6 +79,8 @@ class Job:
     flavor: str = ""
     node_count: int | None = None
     task_statuses: tuple[TaskStatus, ...] = field(default=())
+    # status.tasks: the job's task ids ("worker-0", ...), in ModelArts' order.
+    tasks: tuple[str, ...] = field(default=())
 
     @property
     def linkable(self) -> bool:
