@@ -1,6 +1,6 @@
 """Upstream answers kept in Django's cache, and one upstream call per cold key.
 
-CachedModelArtsClient is a ModelArtsClient whose three reads answer from the
+CachedModelArtsClient is a ModelArtsClient whose four reads answer from the
 cache when they can (a subclass, so code typed for the client takes it). What it decides, and why:
 
 - Keys are a digest of the call, the endpoint, the events offset mode, the
@@ -15,7 +15,9 @@ cache when they can (a subclass, so code typed for the client takes it). What it
   phase is read from the cached job record only, never fetched for this
   purpose: an events call costs no extra upstream call and never
   waits on the job call, and the record is written whenever a page shows the
-  job's heading.
+  job's heading. A task's log preview follows the same rule; a log not ready
+  or not generated yet keeps the short TTL, a region without the log API
+  the long one.
 - Errors are not cached: the next request asks again. Requests waiting on the
   same call in this process share its error, though, so a failing upstream is
   not asked once per waiter.
@@ -55,7 +57,7 @@ from .language import current_language
 from .projects import Credentials
 from .tolerant_cache import MISS as _MISS
 from .tolerant_cache import _add, _delete, _get, _set
-from .types import EventPage, EventQuery, Job, JobPage
+from .types import EventPage, EventQuery, Job, JobPage, TaskLog
 
 logger = logging.getLogger("eventsui.modelarts.cache")
 
@@ -154,19 +156,48 @@ class CachedModelArtsClient(ModelArtsClient):
         limit: int = 50,
         name: str = "",
         phases: tuple[str, ...] = (),
+        created_between: tuple[datetime, datetime] | None = None,
     ) -> JobPage:
+        between = [w.isoformat() for w in created_between] if created_between else None
         key = self._key(
-            "jobs", project=project_id, page=page, limit=limit, name=name, phases=list(phases)
+            "jobs",
+            project=project_id,
+            page=page,
+            limit=limit,
+            name=name,
+            phases=list(phases),
+            created_between=between,
         )
 
         def fetch() -> tuple[JobPage, int]:
             # New jobs appear at any time: always the short TTL.
             jobs = super(CachedModelArtsClient, self).list_jobs(
-                project_id, page=page, limit=limit, name=name, phases=phases
+                project_id,
+                page=page,
+                limit=limit,
+                name=name,
+                phases=phases,
+                created_between=created_between,
             )
             return jobs, _active_ttl()
 
         return self._cached("jobs", key, fetch)
+
+    def get_task_log(self, project_id: str, job_id: str, task_id: str) -> TaskLog:
+        key = self._key("task_log", project=project_id, job=job_id, task=task_id)
+
+        def fetch() -> tuple[TaskLog, int]:
+            # Like events: a log is final once its job ended a while ago; a
+            # region without the API will not grow one soon.
+            ttl = self._job_ttl(project_id, job_id)
+            log = super(CachedModelArtsClient, self).get_task_log(project_id, job_id, task_id)
+            if log.state == "unavailable":
+                ttl = _finished_ttl()
+            elif log.state != "ready":
+                ttl = _active_ttl()
+            return log, ttl
+
+        return self._cached("task_log", key, fetch)
 
     # -- time to live ------------------------------------------------------
 
@@ -184,8 +215,16 @@ class CachedModelArtsClient(ModelArtsClient):
             if query.end < now - timedelta(seconds=_active_ttl()):
                 return _finished_ttl()
             return _active_ttl()
+        return self._job_ttl(project_id, job_id)
+
+    def _job_ttl(self, project_id: str, job_id: str) -> int:
+        """TTL_FINISHED once the cached job record shows it ended FINAL_AFTER ago."""
         job = _get(self.cache, self._key("job", project=project_id, job=job_id))
-        if not isinstance(job, Job) or job.ended is None or now - job.ended < FINAL_AFTER:
+        if (
+            not isinstance(job, Job)
+            or job.ended is None
+            or timezone.now() - job.ended < FINAL_AFTER
+        ):
             return _active_ttl()
         return _finished_ttl()
 

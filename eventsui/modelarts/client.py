@@ -29,7 +29,7 @@ from urllib3.exceptions import ReadTimeoutError
 from eventsui import metrics
 
 from . import budget, errors
-from .ids import is_job_id, is_project_id
+from .ids import is_job_id, is_project_id, is_task_id
 from .language import current_language
 from .parsing import (
     WrongShape,
@@ -37,9 +37,18 @@ from .parsing import (
     parse_event_page,
     parse_job,
     parse_job_page,
+    parse_task_log,
 )
 from .redaction import redact
-from .types import MAX_PAGE_SIZE, EventPage, EventQuery, Job, JobPage
+from .types import (
+    MAX_LOG_PREVIEW_BYTES,
+    MAX_PAGE_SIZE,
+    EventPage,
+    EventQuery,
+    Job,
+    JobPage,
+    TaskLog,
+)
 
 logger = logging.getLogger("eventsui.modelarts")
 
@@ -53,6 +62,11 @@ THROTTLE_CODES = frozenset({"APIGW.0308", "ModelArts.2799", "ModelArts.4206", "M
 # ModelArts answers it with 404.
 PROJECT_MISMATCH_CODES = frozenset({"ModelArts.2786", "ModelArts.0210"})
 API_NOT_FOUND_CODES = frozenset({"APIGW.0101"})
+LOG_NOT_READY_CODES = frozenset({"ModelArts.2776"})
+LOG_NOT_GENERATED_CODES = frozenset({"ModelArts.2818"})
+# A 5 MB preview as JSON: escaping can double it (\uXXXX for non-ASCII text,
+# control characters), so a log call may read more than a page of events.
+LOG_BODY_BYTES = 3 * MAX_LOG_PREVIEW_BYTES
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -213,11 +227,15 @@ class ModelArtsClient:
         limit: int = 50,
         name: str = "",
         phases: tuple[str, ...] = (),
+        created_between: tuple[datetime, datetime] | None = None,
     ) -> JobPage:
         """ListTrainingJobs: POST /v2/{project_id}/training-job-searches.
 
         `offset` there is a page index (as the SDK and the Terraform provider
-        use it), and `limit` is at most 50.
+        use it), and `limit` is at most 50. `created_between` becomes the
+        `create_time` `between` filter, its two ends as epoch milliseconds in
+        strings: the docs type the values as strings and `create_time` as ms,
+        but do not show the format (UNCONFIRMED against the live API).
         """
         if not is_project_id(project_id):
             raise ValueError("invalid project id")
@@ -226,6 +244,9 @@ class ModelArtsClient:
             filters.append({"key": "name", "operator": "like", "value": [name]})
         if phases:
             filters.append({"key": "phase", "operator": "in", "value": list(phases)})
+        if created_between is not None:
+            low, high = (str(int(when.timestamp() * 1000)) for when in created_between)
+            filters.append({"key": "create_time", "operator": "between", "value": [low, high]})
         body: dict[str, Any] = {
             "offset": page,
             "limit": max(1, min(limit, 50)),
@@ -242,6 +263,30 @@ class ModelArtsClient:
             parse=parse_job_page,
         )
         return result
+
+    def get_task_log(self, project_id: str, job_id: str, task_id: str) -> TaskLog:
+        """ShowTrainingJobLogsPreview: GET .../training-jobs/{id}/tasks/{task_id}/logs/preview.
+
+        The answers that mean "no log to show" are states, not errors: 204
+        (ModelArts.2776, not ready yet), ModelArts.2818 (not generated) and
+        404 APIGW.0101 (this region has no such API).
+        """
+        if not is_task_id(task_id):
+            raise ValueError("invalid task id")
+        path = f"{_job_path(project_id, job_id)}/tasks/{quote(task_id, safe='')}/logs/preview"
+        try:
+            log: TaskLog = self._call(
+                "GET", path, job_call=True, parse=parse_task_log, max_body=LOG_BODY_BYTES
+            )
+        except errors.ModelArtsError as exc:
+            if exc.error_code in LOG_NOT_READY_CODES:
+                return TaskLog(state="not_ready")
+            if exc.error_code in LOG_NOT_GENERATED_CODES:
+                return TaskLog(state="not_generated")
+            if exc.upstream_status == 404 and exc.error_code in API_NOT_FOUND_CODES:
+                return TaskLog(state="unavailable")
+            raise
+        return log
 
     # -- events paging -----------------------------------------------------
 
@@ -312,8 +357,12 @@ class ModelArtsClient:
         json_body: Any = None,
         job_call: bool = False,
         parse: Callable[[Any], Any] = lambda body: body,
+        max_body: int | None = None,
     ) -> Any:
-        """Send one logical call, with retries; return its JSON body through `parse`."""
+        """Send one logical call, with retries; return its JSON body through `parse`.
+
+        The body is at most `max_body` bytes (config.max_body_bytes unless given).
+        """
         config = self.config
         url = config.endpoint.rstrip("/") + path
         # Every path is /v2/{project_id}/...: the call is that project's to pay.
@@ -331,7 +380,9 @@ class ModelArtsClient:
             if attempt > 1:
                 self._spend(project_id, method, path)
             try:
-                status, body = self._attempt(method, url, params, json_body, job_call, deadline)
+                status, body = self._attempt(
+                    method, url, params, json_body, job_call, deadline, max_body
+                )
             except _Retry as retry:
                 wait = retry.wait
                 if wait is None:
@@ -392,6 +443,7 @@ class ModelArtsClient:
         json_body: Any,
         job_call: bool,
         deadline: float,
+        max_body: int | None = None,
     ) -> tuple[int, Any]:
         config = self.config
         remaining = deadline - self._clock()
@@ -433,10 +485,12 @@ class ModelArtsClient:
                 f"The request to ModelArts failed ({type(exc).__name__})."
             ) from None
         with response:
-            raw = self._read_body(response, deadline)
+            raw = self._read_body(response, deadline, max_body)
         return response.status_code, self._interpret(response, raw, job_call)
 
-    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+    def _read_body(
+        self, response: requests.Response, deadline: float, max_body: int | None = None
+    ) -> bytes:
         """The body, read by the call's deadline however it arrives.
 
         The read timeout bounds each wait on the socket, not the body: an
@@ -449,13 +503,14 @@ class ModelArtsClient:
         too_slow = errors.UpstreamTimeout(
             "ModelArts sent its answer too slowly.", upstream_status=response.status_code
         )
+        limit = self.config.max_body_bytes if max_body is None else max_body
         watchdog = _watchdog.arm(response, deadline - self._clock())
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_content(64 * 1024):
                 size += len(chunk)
-                if size > self.config.max_body_bytes:
+                if size > limit:
                     raise errors.UpstreamUnavailable(
                         "ModelArts sent a response far larger than any page of results.",
                         upstream_status=response.status_code,
@@ -505,6 +560,10 @@ class ModelArtsClient:
             parsed_json = False
         # Upstream text like the rest: a gateway may echo a credential into it.
         request_id = self._redact(response.headers.get("X-Request-Id", "")[:100])
+        if status == 204:
+            # No Content has no body by definition: the parser says what that
+            # means for its call (a log not ready yet, ModelArts.2776).
+            return None
         if 200 <= status < 300:
             if not parsed_json or body is None:
                 raise errors.UpstreamUnavailable(

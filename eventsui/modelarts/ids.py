@@ -10,6 +10,9 @@ PROJECT_ID_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
 # and anything similar, and leave nothing ('/', '?', '#', '..', controls) that
 # could change the upstream path or query.
 JOB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# Task ids come from the job's status.tasks ("worker-0", "launcher"); a dot is
+# allowed, but never first, so no id is "." or ".." and none holds a '/'.
+TASK_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def is_project_id(value: str) -> bool:
@@ -18,6 +21,10 @@ def is_project_id(value: str) -> bool:
 
 def is_job_id(value: str) -> bool:
     return JOB_ID_RE.fullmatch(value) is not None
+
+
+def is_task_id(value: str) -> bool:
+    return TASK_ID_RE.fullmatch(value) is not None
 
 
 _API_PATH_RE = re.compile(r"/v[0-9]+/([A-Za-z0-9-]{1,64})(?:/|$)")

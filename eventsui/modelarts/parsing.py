@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .types import LEVELS, SOURCES, Event, EventPage, Job, JobPage, Order, TaskStatus
+from .types import (
+    LEVELS,
+    SOURCES,
+    Event,
+    EventPage,
+    Job,
+    JobPage,
+    Order,
+    TaskLog,
+    TaskStatus,
+)
 
 
 class WrongShape(ValueError):
@@ -199,6 +209,36 @@ def parse_job_page(body: Any) -> JobPage:
         limit=parse_count(body.get("limit"), "limit", default=len(jobs)),
         jobs=jobs,
     )
+
+
+def parse_task_log(body: Any) -> TaskLog:
+    """A log preview: `content`, or `context` as servers before 2022-03 named it.
+
+    No body at all is the 204 that answers ModelArts.2776 NotReadyToFetchLog.
+    Sizes missing or unreadable default to the text's own size in bytes.
+    """
+    if body is None:
+        return TaskLog(state="not_ready")
+    if not isinstance(body, Mapping):
+        raise WrongShape("the body is not an object")
+    raw = body.get("content")
+    if raw is None:
+        raw = body.get("context")
+    if raw is not None and not isinstance(raw, str):
+        raise WrongShape("the log content is not text")
+    # Lines end in \n here: a Windows line end would otherwise show as a
+    # visible \x0d marker on every line (a lone \r, a progress bar's, stays).
+    text = (raw or "").replace("\r\n", "\n")
+    own_size = len((raw or "").encode())
+    try:
+        current = parse_count(body.get("current_size"), "current_size", default=own_size)
+    except WrongShape:
+        current = own_size
+    try:
+        full = parse_count(body.get("full_size"), "full_size", default=current)
+    except WrongShape:
+        full = current
+    return TaskLog(state="ready", text=text, current_size=current, full_size=max(full, current))
 
 
 def parse_error_body(body: Any) -> tuple[str, str]:

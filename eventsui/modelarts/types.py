@@ -118,3 +118,36 @@ class JobPage:
     offset: int
     limit: int
     jobs: tuple[Job, ...]
+
+
+LogState = Literal["ready", "not_ready", "not_generated", "unavailable"]
+# ModelArts shows at most the last 5 MB of a task's log in a preview.
+MAX_LOG_PREVIEW_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TaskLog:
+    """One task's log preview (ShowTrainingJobLogsPreview), or why there is none.
+
+    state: "ready" (text holds the log), "not_ready" (ModelArts.2776, answered
+    204: the job has not written it yet), "not_generated" (ModelArts.2818) or
+    "unavailable" (the region has no such API: 404 APIGW.0101).
+    """
+
+    state: LogState
+    text: str = ""
+    # Bytes: current_size is what the preview holds (at most 5 MB), full_size
+    # the whole log; current_size < full_size means ModelArts cut its head.
+    current_size: int = 0
+    full_size: int = 0
+
+    @property
+    def cut(self) -> bool:
+        return self.full_size > self.current_size
+
+    def tail(self, lines: int) -> str:
+        """The last `lines` lines of the text."""
+        if lines <= 0:
+            return ""
+        # rsplit with a bound: a 5 MB log is not cut into a hundred thousand lines.
+        return "\n".join(self.text.rstrip("\n").rsplit("\n", lines)[-lines:])
