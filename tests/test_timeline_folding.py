@@ -11,7 +11,7 @@ from django.test import Client
 
 from eventsui.modelarts import Event
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
-from eventsui.timeline.folding import fold_rows, normalise, worker_of
+from eventsui.timeline.folding import fold_rows, normalise, summarise, worker_of
 from tests.html_tree import Node, html
 
 EVENTS = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{FAILED_JOB_ID}/events/"
@@ -37,6 +37,12 @@ def top_rows(response: Any) -> list[Node]:
 
 def folded(response: Any) -> list[Node]:
     return [row for row in top_rows(response) if "folded" in row.classes]
+
+
+def exit_codes(response: Any) -> Node:
+    """The folded row of the failed job's "Training finished. Exit code N." lines."""
+    (row,) = [r for r in folded(response) if "Exit code" in r.find("summary").text]
+    return row
 
 
 def query_of(url: str | None) -> dict[str, list[str]]:
@@ -96,7 +102,7 @@ def test_it_folds_the_same_line_from_many_workers_into_one_with_the_count() -> N
     assert fold.rows == rows
 
 
-def test_it_keeps_digits_so_other_exit_codes_and_steps_stay_apart() -> None:
+def test_messages_that_differ_only_in_numbers_fold_and_say_what_varied() -> None:
     rows = rows_of(
         at(1, f"[worker-0] {EXIT_1}"),
         at(2, "[worker-3] Training finished. Exit code 137."),
@@ -104,7 +110,56 @@ def test_it_keeps_digits_so_other_exit_codes_and_steps_stay_apart() -> None:
         at(4, "[worker-0] step 200: loss=1.0"),
     )
 
-    assert [fold.count for fold in fold_rows(rows)] == [1, 1, 1, 1]
+    exits, steps = fold_rows(rows)
+
+    assert (exits.count, steps.count) == (2, 2)
+    assert exits.text == "Training finished. Exit code <n>."
+    assert exits.varied == ["code 1, 137"]
+    assert exits.workers == ["worker-0", "worker-3"]
+    # Only the slot that differs is named; the loss was the same.
+    assert steps.text == "step <n>: loss=<n>"
+    assert steps.varied == ["step 100, 200"]
+
+
+def test_a_run_of_ranks_is_said_as_its_first_and_last() -> None:
+    rows = rows_of(
+        *(at(r, f"[worker-{r}] NCCL communicator was aborted on rank {r}.") for r in range(12))
+    )
+
+    (fold,) = fold_rows(rows)
+
+    assert fold.count == 12
+    assert fold.varied == ["rank 0–11"]
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        (["1", "137"], "1, 137"),
+        (["2", "0", "1"], "0–2"),
+        (["0", "2", "4"], "0, 2, 4"),
+        (["0.5", "0.25", "1.0"], "0.25, 0.5, 1.0"),
+        ([str(n * 3) for n in range(7)], "0–18"),
+        (["a", "b", "c", "d", "e", "f", "g"], "a, b, c, d, e and 2 more"),
+        (["12ms", "3s"], "12ms, 3s"),
+    ],
+)
+def test_varied_values_are_summed_up_within_bounds(values: list[str], said: str) -> None:
+    assert summarise(values) == said
+
+
+def test_exact_repeats_show_their_text_and_no_varied_values() -> None:
+    (fold,) = fold_rows(rows_of(at(1, "[worker-0] step 7 done"), at(2, "[worker-1] step 7 done")))
+
+    assert fold.exact
+    assert fold.text == "step 7 done"
+    assert fold.varied == []
+
+
+def test_a_different_word_is_not_a_repeat() -> None:
+    rows = rows_of(at(1, "user alice logged in"), at(2, "user bob logged in"))
+
+    assert [f.count for f in fold_rows(rows)] == [1, 1]
 
 
 def test_it_folds_repeats_that_are_not_adjacent_at_the_first_ones_place() -> None:
@@ -165,22 +220,37 @@ def test_a_fold_holding_the_marked_row_is_open() -> None:
 # -- the page --------------------------------------------------------------------------------
 
 
-def test_the_failed_jobs_exit_code_1_from_three_workers_is_one_folded_row(client: Client) -> None:
+def test_the_failed_jobs_exit_codes_from_four_workers_are_one_folded_row(client: Client) -> None:
     response = client.get(EVENTS, {"fold": "1"})
 
-    (row,) = folded(response)
+    row = exit_codes(response)
     cells = [c for c in row.children if isinstance(c, Node)]
     time_cell, level_cell, source_cell, message_cell = cells
     summary = message_cell.find("details", class_="fold").find("summary")
-    assert summary.find("span", class_="fold-count").text == "3×"
-    assert EXIT_1 in summary.text
+    assert summary.find("span", class_="fold-count").text == "4×"
+    assert "Training finished. Exit code <n>." in summary.text
     assert "[worker-" not in summary.text
-    assert summary.find("span", class_="fold-who").text == "from worker-0, worker-1, worker-2"
+    assert summary.find("span", class_="fold-who").text == (
+        "from worker-0, worker-1, worker-2, worker-3"
+    )
+    # Exit code 137 (worker-3) and 1 (the others): what varied, by the word before it.
+    assert summary.find("span", class_="fold-varied").text == "code 1, 137"
     assert level_cell.text == "Error"
     assert source_cell.text == "Task"
-    # All three in one second: the span is that second, its zone named.
-    assert time_cell.find("time").attrs["datetime"] == "2026-11-20T02:22:25Z"
-    assert time_cell.text == "2026-11-20 02:22:25 UTC"
+    # From worker-3's exit to the others' 31 s later, its zone named.
+    first, last = time_cell.find_all("time")
+    assert first.attrs["datetime"] == "2026-11-20T02:21:54Z"
+    assert last.attrs["datetime"] == "2026-11-20T02:22:25Z"
+    assert last in time_cell.find("span", class_="fold-until").children
+
+
+def test_the_nccl_aborts_of_three_ranks_fold_and_name_the_ranks(client: Client) -> None:
+    response = client.get(EVENTS, {"fold": "1", "level": "Error"})
+
+    (nccl,) = [r for r in folded(response) if "NCCL" in r.find("summary").text]
+    summary = nccl.find("summary")
+    assert "aborted on rank <n>." in summary.text
+    assert summary.find("span", class_="fold-varied").text == "rank 0–2"
 
 
 def test_a_fold_expands_in_place_to_its_rows_with_their_anchors_and_permalinks(
@@ -188,13 +258,14 @@ def test_a_fold_expands_in_place_to_its_rows_with_their_anchors_and_permalinks(
 ) -> None:
     unfolded = {row.attrs["id"]: row.text for row in top_rows(client.get(EVENTS))}
 
-    (row,) = folded(client.get(EVENTS, {"fold": "1"}))
+    row = exit_codes(client.get(EVENTS, {"fold": "1"}))
 
     details = row.find("details", class_="fold")
     assert "open" not in details.attrs
     inner = details.find("table", class_="fold-rows").find("tbody").find_all("tr")
     assert [r.find("td", class_="message").text for r in inner] == [
-        f"[worker-{w}] {EXIT_1}" for w in (2, 1, 0)
+        *(f"[worker-{w}] {EXIT_1}" for w in (2, 1, 0)),
+        "[worker-3] Training finished. Exit code 137.",
     ]
     for inner_row in inner:
         anchor = inner_row.attrs["id"]
@@ -205,34 +276,46 @@ def test_a_fold_expands_in_place_to_its_rows_with_their_anchors_and_permalinks(
         assert query_of(link) == {"fold": ["1"], "mark": [anchor]}
 
 
-def test_the_fold_stands_where_its_first_row_stood_and_other_rows_keep_their_order(
+def test_each_fold_stands_where_its_first_row_stood_and_other_rows_keep_their_order(
     client: Client,
 ) -> None:
     plain = [row.attrs["id"] for row in top_rows(client.get(EVENTS))]
 
     items = top_rows(client.get(EVENTS, {"fold": "1"}))
 
-    (place,) = [n for n, row in enumerate(items) if "folded" in row.classes]
-    in_fold = [r.attrs["id"] for r in items[place].find("tbody").find_all("tr")]
-    # Its rows are not adjacent on the page (an NCCL line from each worker
-    # comes between them): folded all the same, in the page's order.
-    first = plain.index(in_fold[0])
-    assert [plain.index(anchor) for anchor in in_fold] == [first, first + 2, first + 4]
-    assert place == first
-    others = [row.attrs["id"] for row in items if "folded" not in row.classes]
-    assert others == [anchor for anchor in plain if anchor not in in_fold]
+    # The page unfolded, with each fold's rows after its first one left out,
+    # is the page folded: every fold at its first row's place.
+    shown: list[str] = []
+    inside: set[str] = set()
+    for item in items:
+        if "folded" in item.classes:
+            ids = [r.attrs["id"] for r in item.find("tbody").find_all("tr")]
+            assert [plain.index(a) for a in ids] == sorted(plain.index(a) for a in ids)
+            shown.append(ids[0])
+            inside.update(ids[1:])
+        else:
+            shown.append(item.attrs["id"])
+    assert shown == [anchor for anchor in plain if anchor not in inside]
+    # Its rows need not be adjacent: an NCCL line from each worker comes between them.
+    exits = [
+        r.attrs["id"] for r in exit_codes(client.get(EVENTS, {"fold": "1"})).find_all("tr")[1:]
+    ]
+    first = plain.index(exits[0])
+    assert [plain.index(anchor) for anchor in exits][:3] == [first, first + 2, first + 4]
 
 
 def test_a_marked_row_inside_a_fold_opens_it(client: Client) -> None:
-    (row,) = folded(client.get(EVENTS, {"fold": "1"}))
+    row = exit_codes(client.get(EVENTS, {"fold": "1"}))
     anchor = row.find("tbody").find_all("tr")[1].attrs["id"]
 
-    (row,) = folded(client.get(EVENTS, {"fold": "1", "mark": anchor}))
+    row = exit_codes(client.get(EVENTS, {"fold": "1", "mark": anchor}))
 
     assert "open" in row.find("details", class_="fold").attrs
     marked = row.find("tr", id=anchor)
     assert "marked" in marked.classes
     assert marked.attrs["aria-current"] == "true"
+    others = [r for r in folded(client.get(EVENTS, {"fold": "1", "mark": anchor})) if r != row]
+    assert all("open" not in r.find("details", class_="fold").attrs for r in others)
 
 
 def test_folding_leaves_the_counts_and_pages_alone_and_says_it_is_per_page(
@@ -244,7 +327,7 @@ def test_folding_leaves_the_counts_and_pages_alone_and_says_it_is_per_page(
     summary = folded_page.find("p", class_="summary")
     assert "Showing events 1–50 of 181." in summary.text
     assert summary.find("span", class_="fold-note").text == (
-        "Repeated messages are folded within this page: 50 rows shown as 48."
+        "Repeated messages are folded within this page: 50 rows shown as 9."
     )
     position = folded_page.find("nav", class_="pagination").find("span", class_="position")
     assert (
@@ -293,7 +376,8 @@ def test_an_htmx_request_pushes_the_url_with_fold(client: Client) -> None:
 
     assert response.status_code == 200
     assert response["HX-Push-Url"] == f"{EVENTS}?level=Error&fold=1"
-    assert len(folded(response)) == 1
+    # The exit codes (4) and the NCCL aborts (3); OOMKilled and the job's failure stand alone.
+    assert [r.find("span", class_="fold-count").text for r in folded(response)] == ["4×", "3×"]
 
 
 @pytest.mark.parametrize("value", ["2", "yes", "true", "on", "-1", " 1"])
