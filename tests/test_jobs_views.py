@@ -28,13 +28,14 @@ def test_it_lists_the_sandbox_jobs_with_links_to_their_events(client: Client) ->
 
     assert response.status_code == 200
     jobs = data.jobs()
-    assert len(jobs) == 8
     for job in jobs:
         url = reverse("events", args=[data.DEFAULT_PROJECT_ID, job.id])
         assertContains(response, f'<a href="{url}">{job.name}</a>', count=1, html=True)
         assertContains(response, f"<td><code>{job.id}</code></td>", count=1, html=True)
     assertContains(
-        response, '<p class="summary"><strong>8</strong> jobs, newest first.</p>', html=True
+        response,
+        f'<p class="summary"><strong>{len(jobs)}</strong> jobs, newest first.</p>',
+        html=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -23,15 +24,19 @@ class SpellingChoiceField(forms.ChoiceField):
         return text
 
 
-def encode(params: dict[str, str]) -> str:
-    """A query string of these parameters, in their order."""
+def encode(params: Mapping[str, str | list[str]]) -> str:
+    """A query string of these parameters, in their order (a list: one per value)."""
     qd = QueryDict(mutable=True)
     for key, value in params.items():
-        qd[key] = value
+        if isinstance(value, list):
+            qd.setlist(key, value)
+        else:
+            qd[key] = value
     # A comma is kept as it is, so the combined level reads level=Warning,Error.
     return qd.urlencode(safe=",")
 
 
-def is_canonical(given: QueryDict, params: dict[str, str]) -> bool:
+def is_canonical(given: QueryDict, params: Mapping[str, str | list[str]]) -> bool:
     """Whether a request's query string says exactly these parameters."""
-    return {k: given.getlist(k) for k in given} == {k: [v] for k, v in params.items()}
+    wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    return {k: given.getlist(k) for k in given} == wanted

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from eventsui.core.forms import SpellingChoiceField, encode
+from eventsui.core.forms import encode
 from eventsui.modelarts.ids import is_job_id
 
 # The documented level-1 phases, in the order a job goes through them.
@@ -43,7 +43,8 @@ class JobQuery:
     """One page of the job list; page counts from 1, as the URL does."""
 
     name: str = ""
-    phase: str = ""
+    # In PHASES order, each once: `phase=` may repeat (Failed and Abnormal).
+    phases: tuple[str, ...] = ()
     page: int = 1
     limit: int = DEFAULT_LIMIT
 
@@ -53,13 +54,30 @@ class JobQuery:
         return self.page - 1
 
     @property
-    def phases(self) -> tuple[str, ...]:
-        return (self.phase,) if self.phase else ()
+    def phase(self) -> str:
+        """The phases in words, for the summary: "Failed or Abnormal"."""
+        return " or ".join(self.phases)
+
+
+class PhasesField(forms.MultipleChoiceField):
+    """Repeatable `phase=`, in any letter case; an empty value (Any phase) is dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(choices=[(p, p) for p in PHASES], required=False, label="Phase")
+
+    def to_python(self, value: Any) -> list[str]:
+        spelled = {p.casefold(): p for p in PHASES}
+        given = [v for v in super().to_python(value) if v]
+        return [spelled.get(v.casefold(), v) for v in given]
+
+    def clean(self, value: Any) -> tuple[str, ...]:
+        chosen = super().clean(value)
+        return tuple(p for p in PHASES if p in chosen)
 
 
 class JobFiltersForm(forms.Form):
     name = forms.CharField(required=False, label="Name")
-    phase = SpellingChoiceField(spellings=PHASES, empty_label="Any phase")
+    phase = PhasesField()
     limit = forms.IntegerField(
         min_value=1,
         max_value=MAX_LIMIT,
@@ -88,19 +106,19 @@ class JobFiltersForm(forms.Form):
         data = self.cleaned_data
         return JobQuery(
             name=data["name"] or "",
-            phase=data["phase"] or "",
+            phases=data["phase"],
             page=data["page"] or 1,
             limit=data["limit"] or DEFAULT_LIMIT,
         )
 
 
-def canonical_params(query: JobQuery) -> dict[str, str]:
+def canonical_params(query: JobQuery) -> dict[str, str | list[str]]:
     """The shortest query string for this page of jobs: defaults and empties left out."""
-    params: dict[str, str] = {}
+    params: dict[str, str | list[str]] = {}
     if query.name:
         params["name"] = query.name
-    if query.phase:
-        params["phase"] = query.phase
+    if query.phases:
+        params["phase"] = list(query.phases)
     if query.limit != DEFAULT_LIMIT:
         params["limit"] = str(query.limit)
     if query.page != 1:

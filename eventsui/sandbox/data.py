@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -327,6 +328,130 @@ def _abnormal_job_events(job: SandboxJob) -> list[SandboxEvent]:
     return t.events
 
 
+# -- a failure of every cause (the failures page) --------------------------------
+
+# (seconds to wait, level, source, message); "{pod0}" names worker-0's pod.
+Step = tuple[int, str, str, str]
+
+
+def _scripted(
+    seed: int, steps: tuple[Step, ...], *, started: bool = True
+) -> Callable[[SandboxJob], list[SandboxEvent]]:
+    """An event builder: the usual start-up (when the job got that far), a few
+    training lines, then the steps, in the wording of the ModelArts docs."""
+
+    def build(job: SandboxJob) -> list[SandboxEvent]:
+        t = _Timeline(job.created, seed=seed)
+        if started:
+            _start_up(t, job, IMAGE)
+            for step in range(100, 600, 100):
+                for w in range(job.node_count):
+                    t.wait(10, 30)
+                    t.add("Info", "Task", f"[worker-{w}] step {step}: loss={3 - step / 400:.4f}")
+        else:
+            t.add("Info", "Job", "Training job created.")
+            t.wait(2, 5)
+            t.add("Info", "Job", "Training job is queuing.")
+        for wait, level, source, message in steps:
+            t.wait(wait)
+            t.add(level, source, message.format(pod0=_pod(job, 0), pod1=_pod(job, 1)))
+        if job.phase == "Failed":
+            t.wait(3)
+            t.add("Error", "Job", "Training job failed.")
+        job.ended = t.now
+        return t.events
+
+    return build
+
+
+_IMAGE_PULL: tuple[Step, ...] = (
+    (
+        5,
+        "Info",
+        "K8S",
+        '[Pod: {pod0}] Pulling image "swr.cn-north-4.myhuaweicloud.com/team-ml/detr:v2-missing"',
+    ),
+    (
+        20,
+        "Warning",
+        "K8S",
+        '[Pod: {pod0}] Failed to pull image "swr.cn-north-4.myhuaweicloud'
+        '.com/team-ml/detr:v2-missing": rpc error: code = NotFound desc = manifest unknown',
+    ),
+    (0, "Error", "K8S", "[Pod: {pod0}] Error: ErrImagePull"),
+    (
+        30,
+        "Error",
+        "K8S",
+        '[Pod: {pod0}] Back-off pulling image "swr.cn-north-4.myhuaweicloud'
+        '.com/team-ml/detr:v2-missing"',
+    ),
+    (0, "Error", "K8S", "[Pod: {pod0}] Error: ImagePullBackOff"),
+)
+_DATA_DOWNLOAD: tuple[Step, ...] = (
+    (40, "Info", "K8S", "[Pod: {pod0}] Started container modelarts-training"),
+    (
+        3,
+        "Error",
+        "Task",
+        "[worker-0] Failed to download the training input (parameter: "
+        "data_url). Failure cause: OBS 403 Forbidden: AccessDenied on obs://speech-data/train/",
+    ),
+)
+_PRE_CHECK: tuple[Step, ...] = (
+    (40, "Info", "K8S", "[Pod: {pod0}] Started container modelarts-training"),
+    (
+        4,
+        "Error",
+        "Task",
+        "[worker-1] Pre-check failed. Error: the GPU driver is not ready "
+        "(nvidia-smi: No devices were found).",
+    ),
+)
+_HANG: tuple[Step, ...] = (
+    (
+        1800,
+        "Warning",
+        "Job",
+        "Training job may be suspended: no log output from worker-1 for "
+        "30 minutes (MA_HANG_DETECT_TIME).",
+    ),
+    (600, "Error", "Job", "Training job is stopped by hang detection."),
+)
+_PREEMPTED: tuple[Step, ...] = (
+    (60, "Warning", "Job", "Training job is preempted by a job of higher priority."),
+    (5, "Info", "K8S", "[Pod: {pod0}] Stopping container modelarts-training"),
+)
+_MAX_DURATION: tuple[Step, ...] = (
+    (
+        120,
+        "Warning",
+        "Job",
+        "Training job is stopped because it reached the maximum running duration (24 hours).",
+    ),
+    (5, "Info", "K8S", "[Pod: {pod0}] Stopping container modelarts-training"),
+)
+_USER_CODE: tuple[Step, ...] = (
+    (15, "Error", "Task", "[worker-0] KeyError: 'attention_mask'"),
+    (0, "Error", "Task", "[worker-0] Training finished. Exit code 1."),
+)
+_COMMUNICATION: tuple[Step, ...] = (
+    (
+        50,
+        "Error",
+        "Task",
+        "[worker-1] RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:825, "
+        "unhandled system error, NCCL version 2.10.3",
+    ),
+    (0, "Error", "Task", "[worker-1] Training finished. Exit code 1."),
+    (1, "Error", "Task", "[worker-0] RuntimeError: NCCL communicator was aborted on rank 0."),
+    (0, "Error", "Task", "[worker-0] Training finished. Exit code 1."),
+)
+_LOST: tuple[Step, ...] = (
+    (3600, "Warning", "Job", "Training job status is unknown: the node stopped reporting."),
+)
+
+
 # -- the live job -----------------------------------------------------------------
 
 LIVE_CYCLE_SECONDS = 6 * 3600
@@ -480,6 +605,7 @@ def _build_jobs() -> list[SandboxJob]:
             flavor_id="modelarts.p3.8xlarge.public",
             build_events=_abnormal_job_events,
         ),
+        *_failure_gallery(),
     ]
     for job in jobs:
         if job.live or job.phase in ("Creating", "Pending", "Abnormal"):
@@ -487,6 +613,99 @@ def _build_jobs() -> list[SandboxJob]:
         job.events()  # sets ended for finished jobs
         job.started = job.created + 60
     return jobs
+
+
+def _failure_gallery() -> list[SandboxJob]:
+    """A failed job of every cause, within 24 hours of 2026-11-30, within a week, older."""
+
+    def failed(
+        id: str, name: str, created: str, steps: tuple[Step, ...], seed: int, **more: Any
+    ) -> SandboxJob:
+        return SandboxJob(
+            id=id,
+            name=name,
+            phase=more.pop("phase", "Failed"),
+            secondary_phase=more.pop("secondary_phase", "Failed"),
+            created=_ts(created),
+            build_events=_scripted(seed, steps, started=more.pop("started", True)),
+            **more,
+        )
+
+    return [
+        failed(
+            "a1f0c3e2-0001-4a5b-8c6d-7e8f9a0b1c2d",
+            "detr-coco-v2",
+            "2026-11-29T20:40:00+00:00",
+            _IMAGE_PULL,
+            11,
+            started=False,
+        ),
+        failed(
+            "a1f0c3e2-0002-4a5b-8c6d-7e8f9a0b1c2d",
+            "whisper-finetune",
+            "2026-11-28T07:15:00+00:00",
+            _DATA_DOWNLOAD,
+            12,
+            task_statuses=[("worker-0", 2, "Failed to download the training input")],
+        ),
+        failed(
+            "a1f0c3e2-0003-4a5b-8c6d-7e8f9a0b1c2d",
+            "sd-xl-lora",
+            "2026-11-27T11:30:00+00:00",
+            _PRE_CHECK,
+            13,
+            node_count=2,
+            task_statuses=[("worker-1", 1, "Pre-check failed")],
+        ),
+        failed(
+            "a1f0c3e2-0004-4a5b-8c6d-7e8f9a0b1c2d",
+            "t5-summarise",
+            "2026-11-25T16:05:00+00:00",
+            _HANG,
+            14,
+            node_count=2,
+        ),
+        failed(
+            "a1f0c3e2-0005-4a5b-8c6d-7e8f9a0b1c2d",
+            "mae-pretrain-small",
+            "2026-11-30T01:15:00+00:00",
+            _PREEMPTED,
+            15,
+        ),
+        failed(
+            "a1f0c3e2-0006-4a5b-8c6d-7e8f9a0b1c2d",
+            "gnn-molecules",
+            "2026-11-24T03:20:00+00:00",
+            _MAX_DURATION,
+            16,
+        ),
+        failed(
+            "a1f0c3e2-0007-4a5b-8c6d-7e8f9a0b1c2d",
+            "distil-sentiment",
+            "2026-11-29T09:00:00+00:00",
+            _USER_CODE,
+            17,
+            task_statuses=[("worker-0", 1, "")],
+        ),
+        failed(
+            "a1f0c3e2-0008-4a5b-8c6d-7e8f9a0b1c2d",
+            "deepspeech-multinode",
+            "2026-11-10T14:45:00+00:00",
+            _COMMUNICATION,
+            18,
+            node_count=2,
+            task_statuses=[("worker-0", 1, ""), ("worker-1", 1, "")],
+        ),
+        failed(
+            "a1f0c3e2-0009-4a5b-8c6d-7e8f9a0b1c2d",
+            "clip-retrieval",
+            "2026-11-01T10:00:00+00:00",
+            _LOST,
+            19,
+            phase="Abnormal",
+            secondary_phase="Lost",
+        ),
+    ]
 
 
 _jobs: list[SandboxJob] | None = None
