@@ -7,6 +7,7 @@ from eventsui.access import views as access_views
 from eventsui.core import views as core_views
 from eventsui.jobs import goto as jobs_goto
 from eventsui.jobs import views as jobs_views
+from eventsui.timeline import context as timeline_context
 from eventsui.timeline import export as timeline_export
 from eventsui.timeline import failure as timeline_failure
 from eventsui.timeline import histogram as timeline_histogram
@@ -44,6 +45,11 @@ urlpatterns = [
         "projects/<str:project_id>/jobs/<str:job_id>/events/live/",
         timeline_live.live_events,
         name="events_live",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/events/context/",
+        timeline_context.event_context,
+        name="events_context",
     ),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/failure/",

@@ -1,48 +1,35 @@
 """A failed job's first Error event, as a shareable timeline link around it.
 
-The link is an absolute window, oldest first, that shows the error row marked:
-- it starts at the earliest of the CONTEXT_BEFORE events up to the error (so
-  the lead-up is on the page), and ends at the job's end: its start (or its
-  creation) plus its duration once finished, the moment of the request while
-  it runs, never before the error and never open;
-- its offset is that of the page holding the error: the events in the window
-  before the error's second are counted, and as events share seconds, that
-  page is fetched to find the row and its anchor (one page further if the
-  error's second spilled over). With a cache, following the link asks
-  ModelArts nothing new.
+The link is an absolute window, oldest first, that shows the error row marked,
+found as any event's context is (context.py: the window from the 20 events
+before it to the job's end, at the offset of the page holding it). With a
+cache, following the link asks ModelArts nothing new.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from eventsui.core.access import job_view
 from eventsui.core.forms import encode
 from eventsui.core.upstream import upstream_error
-from eventsui.modelarts import Event, EventQuery, Job, ModelArtsError, get_client
-from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts import Event, EventQuery, ModelArtsError, get_client
 from eventsui.modelarts.projects import Project
-from eventsui.modelarts.types import MAX_PAGE_SIZE
 
-from .anchors import anchors, event_key
+from .anchors import event_key
+from .context import CONTEXT_BEFORE, PAGE_LIMIT, Target, locate, window_end, window_start
 from .forms import canonical_params
 
 logger = logging.getLogger(__name__)
 
-CONTEXT_BEFORE = 20
-PAGE_LIMIT = MAX_PAGE_SIZE
-# How far back to look for the lead-up when the job's creation time is unknown.
-LOOKBACK = timedelta(days=1)
-_MS = timedelta(milliseconds=1)
+__all__ = ["CONTEXT_BEFORE", "failure"]
 
 
 def _same_event(row: Event, error: Event) -> bool:
@@ -50,57 +37,8 @@ def _same_event(row: Event, error: Event) -> bool:
     return same and row.level.casefold() == "error"
 
 
-def _window_end(job: Job, error_time: datetime) -> datetime:
-    """When the job ended, or now while it runs; never before the error."""
-    began = job.started or job.created
-    if job.finished and job.duration_ms and began is not None:
-        end = began + timedelta(milliseconds=job.duration_ms)
-        if end >= error_time:
-            return end
-    # Running, or an end that cannot be right: events are to the second.
-    return max(timezone.now().replace(microsecond=0), error_time)
-
-
-def _window_start(
-    client: ModelArtsClient, project_id: str, job_id: str, job: Job, error_time: datetime
-) -> datetime:
-    """The time of the earliest of the CONTEXT_BEFORE events up to the error."""
-    lookback = error_time - LOOKBACK
-    if job.created is not None and job.created <= error_time:
-        lookback = job.created.replace(microsecond=0)
-    before = client.list_events(
-        project_id,
-        job_id,
-        EventQuery(start=lookback, end=error_time, order="desc", limit=CONTEXT_BEFORE),
-    )
-    times = [e.time for e in before.events if e.time is not None]
-    return min([*times, error_time])
-
-
-def _locate(
-    client: ModelArtsClient, project_id: str, job_id: str, window: EventQuery, error: Event
-) -> tuple[int, str]:
-    """The offset of the page of window that shows error, and the error row's anchor."""
-    assert window.start is not None and error.time is not None
-    offset = 0
-    if window.start <= error.time - _MS:
-        earlier = client.list_events(
-            project_id,
-            job_id,
-            EventQuery(start=window.start, end=error.time - _MS, order="asc", limit=1),
-        )
-        offset = earlier.total // window.limit * window.limit
-    # Rows of the error's own second may come before it and push it onto the
-    # next page; the anchor's suffix depends on the rows shown with it.
-    for candidate in (offset, offset + window.limit):
-        page = client.list_events(project_id, job_id, replace(window, offset=candidate))
-        for row, anchor in zip(page.events, anchors(page.events, page.order), strict=True):
-            if _same_event(row, error):
-                return candidate, anchor
-        if candidate + window.limit >= page.total:
-            break
-    logger.warning("the first Error event is not where its count puts it")
-    return offset, event_key(error)
+def _is_error(error: Event) -> Target:
+    return lambda row, _anchor: _same_event(row, error)
 
 
 @job_view
@@ -127,12 +65,15 @@ def failure(request: HttpRequest, project: Project, job_id: str) -> HttpResponse
             offset, anchor = 0, event_key(error)
         else:
             window = EventQuery(
-                start=_window_start(client, project_id, job_id, job, error.time),
-                end=_window_end(job, error.time),
+                start=window_start(client, project_id, job_id, job, error.time),
+                end=window_end(job, error.time),
                 order="asc",
                 limit=PAGE_LIMIT,
             )
-            offset, anchor = _locate(client, project_id, job_id, window, error)
+            offset, found = locate(client, project_id, job_id, window, error.time, _is_error(error))
+            if found is None:
+                logger.warning("the first Error event is not where its count puts it")
+            anchor = found or event_key(error)
     except ModelArtsError as exc:
         return upstream_error(request, template, context, exc)
 

@@ -20,10 +20,13 @@ from eventsui.modelarts.types import (
 from .anchors import ANCHOR_RE
 from .levels import LevelField
 from .ranges import PRESETS, resolve
+from .search import LocalFilters
 from .times import BadInstant, format_instant, parse_instant
 
 PAGE_SIZES = (20, 50, 100)
 MAX_OFFSET = 10**9
+# A task id as status.tasks spells them ("worker-0"); checked against the job's own.
+TASK_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class InstantField(forms.CharField):
@@ -61,6 +64,29 @@ class EventFiltersForm(forms.Form):
     )
     limit = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
+    # Filters eventsui applies itself over ModelArts' pages (search.py).
+    worker = forms.RegexField(
+        regex=TASK_ID_RE,
+        required=False,
+        label="Worker",
+        widget=forms.Select(choices=[("", "Any worker")]),
+        help_text="Its own lines and its pod's Kubernetes events.",
+        error_messages={"invalid": "Enter a task id of the job, such as worker-0."},
+    )
+    case = forms.ChoiceField(
+        choices=[("", "Match case"), ("ignore", "Ignore case")],
+        required=False,
+        label="Ignore case",
+    )
+    exclude = forms.CharField(
+        max_length=MAX_PATTERN_LENGTH,
+        required=False,
+        strip=False,
+        label="Exclude",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Leave out messages containing"}
+        ),
+    )
     # Not a filter: the id of the row to highlight (see anchors.py).
     mark = forms.RegexField(
         regex=ANCHOR_RE,
@@ -80,10 +106,36 @@ class EventFiltersForm(forms.Form):
         self, *args: Any, zone: tzinfo = UTC, now: datetime | None = None, **kwargs: Any
     ) -> None:
         """zone: where naive picker times are read; now: the clock a range resolves against."""
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for name in ("start_time", "end_time"):
             cast(InstantField, self.fields[name]).zone = zone
         self.now = now
+        self.offer_workers(())
+
+    def offer_workers(self, tasks: tuple[str, ...]) -> None:
+        """The worker choices: the job's tasks, and the one asked for if the job is not known."""
+        asked = str(self.data.get("worker") or "")
+        shown = tasks or ((asked,) if asked else ())
+        widget = cast(forms.Select, self.fields["worker"].widget)
+        widget.choices = [("", "Any worker"), *((t, t) for t in shown)]
+
+    def check_worker(self, tasks: tuple[str, ...]) -> bool:
+        """Whether the worker asked for is one of the job's tasks (any, if they are unknown)."""
+        self.offer_workers(tasks)
+        worker = self.cleaned_data.get("worker") or ""
+        if not worker or not tasks or worker in tasks:
+            return True
+        self.add_error("worker", f"This job has no worker {worker}; choose one of its tasks.")
+        return False
+
+    def local_filters(self) -> LocalFilters:
+        data = self.cleaned_data
+        return LocalFilters(
+            worker=data["worker"] or "",
+            ignore_case=data["case"] == "ignore",
+            exclude=data["exclude"] or "",
+        )
 
     @property
     def range_key(self) -> str:
@@ -131,6 +183,7 @@ def canonical_params(
     fold: bool = False,
     live: bool = False,
     relative: str = "",
+    local: LocalFilters | None = None,
 ) -> dict[str, str]:
     """The shortest query string that means this query, in a fixed order.
 
@@ -145,6 +198,8 @@ def canonical_params(
         params["source"] = query.source
     if query.pattern:
         params["pattern"] = query.pattern
+    if local is not None:
+        params.update(local.params())
     if relative:
         params["range"] = relative
     elif query.start is not None and query.end is not None:

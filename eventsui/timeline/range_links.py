@@ -20,6 +20,7 @@ from eventsui.modelarts import EventQuery
 
 from .forms import canonical_params
 from .ranges import PRESETS, RANGES
+from .search import LocalFilters
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,12 @@ def _url(path: str, params: dict[str, str]) -> str:
 
 
 def preset_links(
-    path: str, query: EventQuery, current: str, *, fold: bool = False
+    path: str,
+    query: EventQuery,
+    current: str,
+    *,
+    fold: bool = False,
+    local: LocalFilters | None = None,
 ) -> list[PresetLink]:
     """Whole job and each preset, with the view's other filters, from the first page."""
     base = replace(query, start=None, end=None, offset=0)
@@ -43,7 +49,7 @@ def preset_links(
         PresetLink(
             "",
             "Whole job",
-            _url(path, canonical_params(base, fold=fold)),
+            _url(path, canonical_params(base, fold=fold, local=local)),
             active=not current and query.start is None,
         )
     ]
@@ -51,7 +57,7 @@ def preset_links(
         PresetLink(
             p.key,
             p.label,
-            _url(path, canonical_params(base, fold=fold, relative=p.key)),
+            _url(path, canonical_params(base, fold=fold, relative=p.key, local=local)),
             active=p.key == current,
         )
         for p in PRESETS
@@ -59,9 +65,16 @@ def preset_links(
     return links
 
 
-def share_path(path: str, query: EventQuery, mark: str = "", *, fold: bool = False) -> str:
+def share_path(
+    path: str,
+    query: EventQuery,
+    mark: str = "",
+    *,
+    fold: bool = False,
+    local: LocalFilters | None = None,
+) -> str:
     """This view with its resolved range written out: the same events tomorrow."""
-    return _url(path, canonical_params(query, mark, fold=fold))
+    return _url(path, canonical_params(query, mark, fold=fold, local=local))
 
 
 def navigation(
@@ -72,16 +85,17 @@ def navigation(
     mark: str = "",
     *,
     fold: bool = False,
+    local: LocalFilters | None = None,
 ) -> dict[str, Any]:
     """What the timeline shows about its range: presets, the range in words, the share link.
 
     `path` is the view's own, from its route (never request.path, which a
     SCRIPT_NAME can turn into another host's).
     """
-    share = share_path(path, query, mark, fold=fold)
+    share = share_path(path, query, mark, fold=fold, local=local)
     return {
         "range_key": current,
         "range_words": RANGES[current].words if current else "",
-        "presets": preset_links(path, query, current, fold=fold),
+        "presets": preset_links(path, query, current, fold=fold, local=local),
         "share_url": request.build_absolute_uri(share),
     }

@@ -23,7 +23,6 @@ from eventsui.core.htmx import wants_fragment
 from eventsui.core.pagination import PageLink
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
-from eventsui.modelarts.merge import list_events
 from eventsui.modelarts.projects import Project
 
 from . import live as live_tail
@@ -31,6 +30,7 @@ from .anchors import anchors
 from .folding import fold_rows
 from .forms import PAGE_SIZES, EventFiltersForm, canonical_params
 from .range_links import navigation as range_navigation
+from .search import LocalFilters, context_link_base, read_page
 from .times import format_picker_value
 from .zones import viewer_zone
 
@@ -45,8 +45,12 @@ def _page_url(
     *,
     fold: bool = False,
     live: bool = False,
+    local: LocalFilters | None = None,
 ) -> str:
-    qs = encode(canonical_params(replace(query, offset=offset), mark, fold=fold, live=live))
+    params = canonical_params(
+        replace(query, offset=offset), mark, fold=fold, live=live, local=local
+    )
+    qs = encode(params)
     return f"{path}?{qs}" if qs else path
 
 
@@ -58,8 +62,9 @@ def _pagination(
     *,
     fold: bool = False,
     live: bool = False,
+    local: LocalFilters | None = None,
 ) -> dict[str, Any]:
-    page_url = functools.partial(_page_url, fold=fold, live=live)
+    page_url = functools.partial(_page_url, fold=fold, live=live, local=local)
     limit, offset, total = query.limit, query.offset, page.total
     last = max(0, (total - 1) // limit * limit)
     has_prev = offset > 0
@@ -91,14 +96,19 @@ def _pagination(
 
 
 def _rows(
-    path: str, query: EventQuery, page: EventPage, *, fold: bool = False
+    path: str,
+    query: EventQuery,
+    page: EventPage,
+    *,
+    fold: bool = False,
+    local: LocalFilters | None = None,
 ) -> list[tuple[Event, str, str]]:
     """Each event with its anchor and its permalink: this view, marking that row."""
     ids = anchors(page.events, page.order)
     # `mark` is the last parameter of a canonical URL and anchors need no
     # escaping, so one URL built here serves every row (the canonical form,
     # as _page_url would build it, without a hundred rebuilds of it).
-    base = _page_url(path, query, query.offset, fold=fold)
+    base = _page_url(path, query, query.offset, fold=fold, local=local)
     joiner = "&" if "?" in base else "?"
     return [
         (event, anchor, f"{base}{joiner}mark={anchor}#{anchor}")
@@ -131,6 +141,23 @@ def _job_heading(project: Project, job_id: str) -> Job | None:
         return None
 
 
+def _refused(
+    request: HttpRequest, template: str, context: dict[str, Any], partial: bool
+) -> HttpResponse:
+    """The filters' messages, status 400; nothing (more) is asked of ModelArts."""
+    context["picker"] = {
+        "start_time": request.GET.get("start_time", ""),
+        "end_time": request.GET.get("end_time", ""),
+    }
+    if not partial:
+        return render(request, template, context, status=400)
+    # The messages belong next to the fields, which sit outside the
+    # results region: swap the form and the results this once (the job
+    # heading stays, since it is not fetched for a refused query).
+    response = render(request, "timeline/events.html", context, status=400)
+    return reswap(reselect(retarget(response, "#timeline"), "#timeline"), "outerHTML")
+
+
 @job_view
 @require_GET
 @vary_on_headers("HX-Request")
@@ -154,23 +181,17 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         "events_path": path,
     }
     if not form.is_valid():
-        context["picker"] = {
-            "start_time": request.GET.get("start_time", ""),
-            "end_time": request.GET.get("end_time", ""),
-        }
-        if not partial:
-            return render(request, template, context, status=400)
-        # The messages belong next to the fields, which sit outside the
-        # results region: swap the form and the results this once (the job
-        # heading stays, since it is not fetched for a refused query).
-        response = render(request, "timeline/events.html", context, status=400)
-        return reswap(reselect(retarget(response, "#timeline"), "#timeline"), "outerHTML")
+        return _refused(request, template, context, partial)
 
     query = form.to_query()
+    local = form.local_filters()
     mark = form.cleaned_data["mark"]
     fold = form.cleaned_data["fold"] == "1"
-    live = form.cleaned_data["live"] == "1"
-    params = canonical_params(query, mark, fold=fold, live=live, relative=form.range_key)
+    # Live tail follows ModelArts' own filters only: not with filters applied here.
+    live = form.cleaned_data["live"] == "1" and not local.active
+    params = canonical_params(
+        query, mark, fold=fold, live=live, relative=form.range_key, local=local
+    )
     canonical_url = f"{path}?{encode(params)}" if params else path
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
@@ -185,13 +206,21 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
             "end_time": format_picker_value(query.end, zone.tz),
         },
     )
-    context.update(range_navigation(request, path, query, form.range_key, mark, fold=fold))
+    context.update(
+        range_navigation(request, path, query, form.range_key, mark, fold=fold, local=local)
+    )
     # copy_context: the call in the pool's thread carries this request's X-Language.
     heading = (
         None if partial else _heading_pool.submit(copy_context().run, _job_heading, project, job_id)
     )
+    if local.worker:
+        # Checked against the job's own tasks before any events call.
+        job = heading.result() if heading is not None else _job_heading(project, job_id)
+        if job is not None and not form.check_worker(job.tasks):
+            context["job"] = None if partial else job
+            return _refused(request, template, context, partial)
     try:
-        page = list_events(get_client(project), project_id, job_id, query)
+        page, scan = read_page(get_client(project), project_id, job_id, query, local)
     except ModelArtsError as exc:
         failure: ModelArtsError | None = exc
     else:
@@ -200,13 +229,19 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         # Waited for even when the events failed: the heading still names
         # the job, and no upstream call outlives the request that made it.
         context["job"] = heading.result()
+        if context["job"] is not None:
+            form.offer_workers(context["job"].tasks)
     if failure is not None:
         response = upstream_error(request, template, context, failure)
     else:
         context.update(
             page=page,
-            pages=_pagination(path, query, page, mark, fold=fold, live=live),
-            rows=_rows(path, query, page, fold=fold),
+            pages=_pagination(path, query, page, mark, fold=fold, live=live, local=local),
+            rows=_rows(path, query, page, fold=fold, local=local),
+            scan=scan,
+            local=local,
+            hl=local.highlight(query),
+            context_base=context_link_base(project_id, job_id, query, local),
             mark=mark,
             fold=fold,
             table_key=_table_key(canonical_url, zone, page),

@@ -41,6 +41,32 @@ def untrusted(text: object, where: str = "html") -> SafeString:
 
 
 @register.filter
+def highlight(text: object, needle: object = None) -> SafeString:
+    """untrusted(text), with each occurrence of needle wrapped in <mark>.
+
+    needle is the text searched for (case-sensitive), or an object with
+    `pattern` and `ignore_case` (timeline/search.py's Highlight); None or
+    empty marks nothing. The text is cut at the matches first and every
+    piece goes through untrusted(), so escaping and the visible control
+    characters are exactly the plain filter's, and no match can split an
+    entity or a marker.
+    """
+    raw = str(text)
+    pattern = needle if isinstance(needle, str) else str(getattr(needle, "pattern", "") or "")
+    if not pattern:
+        return untrusted(raw)
+    flags = re.IGNORECASE if getattr(needle, "ignore_case", False) else 0
+    pieces: list[str] = []
+    last = 0
+    for match in re.finditer(re.escape(pattern), raw, flags):
+        pieces.append(untrusted(raw[last : match.start()]))
+        pieces.append(f"<mark>{untrusted(match.group())}</mark>")
+        last = match.end()
+    pieces.append(untrusted(raw[last:]))
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece went through untrusted()
+
+
+@register.filter
 def utc(moment: datetime | None) -> str:
     """A time as the page prints it, in UTC with the zone named."""
     if moment is None:
