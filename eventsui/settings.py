@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "eventsui.access",
     "eventsui.jobs",
     "eventsui.timeline",
+    "eventsui.failures",
 ]
 
 MIDDLEWARE = [
