@@ -12,6 +12,7 @@ from eventsui.timeline import export as timeline_export
 from eventsui.timeline import failure as timeline_failure
 from eventsui.timeline import histogram as timeline_histogram
 from eventsui.timeline import live as timeline_live
+from eventsui.timeline import patterns as timeline_patterns
 from eventsui.timeline import views as timeline_views
 
 urlpatterns = [
@@ -50,6 +51,11 @@ urlpatterns = [
         "projects/<str:project_id>/jobs/<str:job_id>/events/context/",
         timeline_context.event_context,
         name="events_context",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/patterns/",
+        timeline_patterns.patterns,
+        name="events_patterns",
     ),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/failure/",

@@ -97,6 +97,9 @@ def test_a_literal_that_looks_like_a_placeholder_is_not_one() -> None:
         ("[worker-3] Training finished. Exit code 137.", "Training finished. Exit code"),
         ("[worker-1] step 10: loss=9.98 tokens/s=10123", "tokens/s"),
         ("12 34", ""),
+        # After a shared prefix, though the prefix's text is longer.
+        ('[Pod: modelarts-job-3faf5c03-worker-3] Pulling image "x"', "Pulling image"),
+        ("[Pod: modelarts-job-3faf5c03-worker-3]", "Pod: modelarts-job-"),
     ],
 )
 def test_the_longest_literal_is_a_trimmed_substring_of_the_message(

@@ -80,7 +80,7 @@ RULES: tuple[Rule, ...] = (
         "path",
         re.compile(
             r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+"  # obs://bucket/key, s3://..., https://...
-            r"|(?<![\w/.:~-])(?:~|\.{1,2})?(?:/[\w.@+~-]+)+/?"  # /a/b/c, ./x, ~/x
+            r"|(?<![\w/.:~<-])(?:~|\.{1,2})?(?:/[\w.@+~-]+)+/?"  # /a/b/c, ./x, ~/x
         ),
         "saved obs://runs/epoch-3.pt and /cache/ckpt/last.pt",
         "saved <path> and <path>",
@@ -151,8 +151,21 @@ class Masked:
         return list(zip(self.parts, (*self.kinds, ""), strict=True))
 
     def longest_literal(self) -> str:
-        """The longest unmasked run, trimmed: a substring of every message of the template."""
-        return max((_trim(part) for part in self.parts), key=len, default="")
+        """The longest unmasked run, trimmed: a substring of every message of the template.
+
+        Taken after a leading "[Pod: ...]" or "[worker-N]" prefix when the
+        rest has any words: the prefix is shared by many templates, so its
+        text selects little even when it is the longest.
+        """
+        runs = list(self.parts)
+        if runs[0].startswith("["):
+            for n, part in enumerate(runs):
+                if "]" in part:
+                    rest = [part.split("]", 1)[1], *runs[n + 1 :]]
+                    if any(_trim(run) for run in rest):
+                        runs = rest
+                    break
+        return max((_trim(run) for run in runs), key=len, default="")
 
 
 def _trim(part: str) -> str:
