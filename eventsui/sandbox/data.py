@@ -315,6 +315,31 @@ def _terminated_job_events(job: SandboxJob) -> list[SandboxEvent]:
     return t.events
 
 
+def _many_workers_job_events(job: SandboxJob) -> list[SandboxEvent]:
+    """Twelve workers, so worker-1 and worker-10/11 share a prefix (the worker filter)."""
+    t = _Timeline(job.created, seed=9)
+    _start_up(t, job, IMAGE)
+    for step in range(100, 501, 100):
+        for w in range(job.node_count):
+            t.wait(1, 3)
+            t.add("Info", "Task", f"[worker-{w}] step {step}: loss={3.0 - step / 400:.3f}")
+    t.wait(5)
+    t.add("Warning", "K8S", f"[Pod: {_pod(job, 10)}] Readiness probe failed: connection refused")
+    t.add("Warning", "Task", "[worker-10] NCCL WARN Call to connect returned Connection refused")
+    for w in range(job.node_count):
+        t.wait(0, 2)
+        t.add("Info", "Task", f"[worker-{w}] Training finished. Exit code 0.")
+    t.wait(5)
+    t.add("Info", "Job", "Training job completed.")
+    for w in range(job.node_count):
+        t.add("Info", "K8S", f"[Job: modelarts-job-{job.id[:8]}] Deleted pod: {_pod(job, w)}")
+    job.ended = t.now
+    return t.events
+
+
+MANY_WORKERS_JOB_ID = "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
+
+
 def _abnormal_job_events(job: SandboxJob) -> list[SandboxEvent]:
     t = _Timeline(job.created, seed=7)
     t.add("Info", "Job", "Training job created.")
@@ -604,6 +629,17 @@ def _build_jobs() -> list[SandboxJob]:
             created=_ts("2026-11-14T09:12:00+00:00"),
             flavor_id="modelarts.p3.8xlarge.public",
             build_events=_abnormal_job_events,
+        ),
+        SandboxJob(
+            id=MANY_WORKERS_JOB_ID,
+            name="ddp-12-workers",
+            phase="Completed",
+            secondary_phase="Completed",
+            description="Data-parallel training on 12 nodes",
+            created=_ts("2026-11-10T07:00:00+00:00"),
+            node_count=12,
+            build_events=_many_workers_job_events,
+            task_statuses=[(f"worker-{w}", 0, "") for w in range(12)],
         ),
         *_failure_gallery(),
     ]

@@ -39,6 +39,11 @@ order). The choices made here:
   would run them as formulas. NDJSON and JSON carry the text unchanged.
 - Times are ISO 8601 with the offset ModelArts sent (+08:00 in its example); a
   time it sent that cannot be read is written as it was sent.
+- Filters eventsui applies itself (worker, case=ignore, exclude; search.py)
+  are applied here too: the pages of the narrowest query ModelArts can
+  answer are read as above (every one of them: an export has no scan bound)
+  and only the matching rows are written; `count` (JSON, NDJSON's marker)
+  counts those rows. The cost is that query's `total / 100` calls.
 - The combined level (level=Warning,Error) is exported as well: each level
   is read as above (its first page before the response, the read-ahead bound
   shared between them) and the two are merged by time in the order the
@@ -98,10 +103,12 @@ from eventsui.modelarts import (
 from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS, merge_streams
 from eventsui.modelarts.projects import Project
+from eventsui.modelarts.scan import Predicate
 from eventsui.modelarts.tolerant_cache import cache_add, cache_delete, cache_get, cache_set
 from eventsui.modelarts.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params
+from .search import LocalFilters
 from .times import format_instant
 
 logger = logging.getLogger(__name__)
@@ -245,9 +252,11 @@ def export_filename(name: str, start: datetime, end: datetime, fmt: str) -> str:
     return f"{safe_name}_events_{_stamp(start)}-{_stamp(end)}.{fmt}"
 
 
-def export_url(project_id: str, job_id: str, query: EventQuery, fmt: str) -> str:
+def export_url(
+    project_id: str, job_id: str, query: EventQuery, fmt: str, local: LocalFilters | None = None
+) -> str:
     """The export of a timeline view: its filters, without its page."""
-    params = canonical_params(replace(query, offset=0, limit=DEFAULT_PAGE_SIZE))
+    params = canonical_params(replace(query, offset=0, limit=DEFAULT_PAGE_SIZE), local=local)
     params["format"] = fmt
     path = reverse("events_export", args=[project_id, job_id])
     return f"{path}?{encode(params)}"
@@ -446,6 +455,17 @@ def _merged_pages(
             pages.close()
 
 
+def _kept(
+    pages: Generator[EventPage, None, None], keep: Predicate
+) -> Generator[EventPage, None, None]:
+    """The pages, already checked, holding only the events keep() accepts (search.py)."""
+    try:
+        for page in pages:
+            yield replace(page, events=tuple(e for e in page.events if keep(e)))
+    finally:
+        pages.close()
+
+
 def _stream(
     pages: Generator[EventPage, None, None],
     writer: Writer,
@@ -594,10 +614,24 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
     log = {"project_id": project_id, "job_id": job_id, "format": fmt, "started": time.monotonic()}
     began = _now()
     client = get_client(project)
+    local = form.local_filters()
     try:
         job = _job_or_none(client, project_id, job_id)
+        if local.worker and job is not None and not form.check_worker(job.tasks):
+            slot.release()
+            return _refused(
+                request,
+                project_id,
+                job_id,
+                status=400,
+                title="This export cannot be made",
+                problems=[str(e) for e in form.errors["worker"]],
+            )
         start, end = frozen_window(form.to_query(), job, began)
-        query = replace(form.to_query(), start=start, end=end, offset=0, limit=PAGE_SIZE)
+        wanted = replace(form.to_query(), start=start, end=end, offset=0, limit=PAGE_SIZE)
+        # Filters eventsui applies itself: the narrowest query ModelArts can
+        # answer, every page of it, and only the rows the reader asked for.
+        query = local.upstream(wanted)
         pages: Generator[EventPage, None, None]
         if query.level == COMBINED_LEVEL:
             # Read as its levels, each from its own first page.
@@ -609,6 +643,8 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
         else:
             first = _read_page(client, project_id, job_id, query)
             pages = _level_pages(client, project_id, job_id, query, first)
+        if local.active:
+            pages = _kept(pages, local.predicate(wanted))
     except ModelArtsError as exc:
         slot.release()
         _log(log, 0, 0, f"failed before the first byte: {type(exc).__name__}")
@@ -631,7 +667,8 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
                 "job": {"id": job_id, "name": name},
                 "level": query.level,
                 "source": query.source,
-                "pattern": query.pattern,
+                "pattern": wanted.pattern,
+                **local.params(),
                 "order": query.order,
                 "start_time": format_instant(start),
                 "end_time": format_instant(end),
