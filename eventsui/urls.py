@@ -13,6 +13,7 @@ from eventsui.timeline import failure as timeline_failure
 from eventsui.timeline import histogram as timeline_histogram
 from eventsui.timeline import live as timeline_live
 from eventsui.timeline import patterns as timeline_patterns
+from eventsui.timeline import logs as timeline_logs
 from eventsui.timeline import views as timeline_views
 
 urlpatterns = [
@@ -67,3 +68,13 @@ urlpatterns = [
 handler400 = "eventsui.core.views.bad_request"
 handler404 = "eventsui.core.views.page_not_found"
 handler500 = "eventsui.core.views.server_error"
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/logs/<str:task_id>/",
+        timeline_logs.task_log,
+        name="task_log",
+    ),
+    path(
+        "projects/<str:project_id>/jobs/<str:job_id>/logs/<str:task_id>/tail/",
+        timeline_logs.task_log_tail,
+        name="task_log_tail",
+    ),

@@ -318,3 +318,89 @@ def test_a_log_call_is_paid_from_the_budget(
             get_client().get_task_log(PROJECT, JOB, TASK)
         assert len(mock.calls) == 0
     assert refused.value.status == 429
+
+
+# -- the sandbox's logs -----------------------------------------------------------------
+
+
+def _sandbox_log(job_id: str, task: str) -> TaskLog:
+    from eventsui.sandbox.data import DEFAULT_PROJECT_ID
+
+    return get_client().uncached.get_task_log(DEFAULT_PROJECT_ID, job_id, task)
+
+
+def test_the_failed_sandbox_jobs_oom_worker_log_ends_with_its_traceback_and_code_137() -> None:
+    from eventsui.sandbox.data import FAILED_JOB_ID
+
+    log = _sandbox_log(FAILED_JOB_ID, "worker-3")
+
+    assert log.state == "ready"
+    last = log.tail(3).split("\n")
+    assert last[0].startswith("RuntimeError: CUDA out of memory.")
+    assert last[-1] == "[Modelarts Service Log]Training end with return code: 137"
+    assert "Traceback (most recent call last):" in log.tail(12)
+    # The old servers' shape: `context` and sizes as strings, read all the same.
+    assert log.current_size == log.full_size == len(log.text.encode())
+
+
+def test_a_sandbox_worker_log_carries_the_hostile_text_its_events_do() -> None:
+    from eventsui.sandbox.data import FAILED_JOB_ID
+
+    log = _sandbox_log(FAILED_JOB_ID, "worker-1")
+
+    assert "<script>alert('eventsui')</script>" in log.text
+    assert "\x1b[31mWARNING\x1b[0m" in log.text
+
+
+def test_the_long_sandbox_jobs_log_is_cut_by_the_preview() -> None:
+    from eventsui.sandbox import logs
+    from eventsui.sandbox.data import LONG_JOB_ID
+
+    log = _sandbox_log(LONG_JOB_ID, "worker-0")
+
+    assert log.cut
+    assert log.current_size <= logs.PREVIEW_BYTES < log.full_size
+    # Cut at a line start: the first line is a whole one.
+    assert log.text.split("\n", 1)[0].startswith("2026-11-")
+
+
+def test_a_running_sandbox_jobs_log_grows() -> None:
+    from eventsui.sandbox import data, logs
+
+    job = data.find_job(data.LIVE_JOB_ID)
+    assert job is not None
+    start = data.live_cycle_start(__import__("time").time()) + 600
+
+    earlier = logs.preview(job, "worker-0", now=start)
+    later = logs.preview(job, "worker-0", now=start + 60)
+
+    assert earlier.text is not None and later.text is not None
+    assert later.full_size > earlier.full_size
+    assert later.text.startswith(earlier.text)
+
+
+def test_a_pending_sandbox_job_answers_204_and_an_abnormal_one_2818() -> None:
+    pending = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+    abnormal = "8f9e0d1c-2b3a-4c5d-9e6f-7a8b9c0d1e2f"
+
+    assert _sandbox_log(pending, "worker-0").state == "not_ready"
+    assert _sandbox_log(abnormal, "worker-0").state == "not_generated"
+
+
+def test_the_stub_server_answers_204_with_no_body() -> None:
+    import io
+
+    from eventsui.sandbox.data import DEFAULT_PROJECT_ID
+    from eventsui.sandbox.wsgi import make_app
+
+    started: list[str] = []
+    path = (
+        f"/v2/{DEFAULT_PROJECT_ID}/training-jobs/7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+        "/tasks/worker-1/logs/preview"
+    )
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": io.BytesIO()}
+
+    body = make_app()(environ, lambda status, headers: started.append(status))
+
+    assert started == ["204 No Content"]
+    assert b"".join(body) == b""

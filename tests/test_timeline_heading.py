@@ -105,7 +105,7 @@ def test_it_shows_created_started_duration_flavour_and_nodes(
     }
     times = [t.attrs["datetime"] for t in header.find("dl", class_="job-facts").find_all("time")]
     assert times == ["2022-11-26T08:01:36.964000Z", "2022-11-26T08:02:36Z"]
-    assert not header.find_all("p", class_="job-failed")
+    assert not header.find_all("div", class_="job-banner")
 
 
 def test_a_job_that_never_started_says_so(
@@ -144,6 +144,7 @@ def test_the_sandbox_jobs_facts(client: Client) -> None:
         "Duration": "39m 16s",
         "Flavour": "GPU: 1*NVIDIA-V100(32GB) | CPU: 8vCPUs 64GB",
         "Nodes": "2",
+        "Logs": "worker-0, worker-1",
     }
 
 
@@ -156,7 +157,7 @@ def test_without_the_job_there_are_no_facts_and_no_failure_line(
 
     assert header.find("h1").text == f"Job {JOB}"
     assert not header.find_all("dl")
-    assert not header.find_all("p", class_="job-failed")
+    assert not header.find_all("div", class_="job-banner")
 
 
 # -- a failed job ---------------------------------------------------------------------------------
@@ -167,28 +168,35 @@ def test_a_failed_job_says_so_at_the_top_with_its_exit_codes_and_the_failure_lin
 ) -> None:
     header = heading(client.get(events_url(FAILED_JOB_ID)))
 
-    line = header.find("p", class_="job-failed")
-    assert line.text == (
-        "This job failed: worker-0 exited with code 1 (NCCL communicator was aborted), "
-        "worker-3 exited with code 137 (OOMKilled). Show failure"
+    line = header.find("div", class_="job-failed")
+    assert line.find("p", class_="banner-summary").text == (
+        "This job failed: 2 tasks exited with an error, the earliest first. Show failure"
     )
-    assert line.find("a").attrs["href"] == reverse(
+    # The earliest failure first (tests/test_timeline_banner.py orders them).
+    assert [li.text.split(", first error")[0] for li in line.find("ol").find_all("li")] == [
+        "worker-3 exited with code 137 (OOMKilled)",
+        "worker-0 exited with code 1 (NCCL communicator was aborted)",
+    ]
+    assert line.find("a", class_="failure-link").attrs["href"] == reverse(
         "job_failure", args=[DEFAULT_PROJECT_ID, FAILED_JOB_ID]
     )
     # Right under the job's name, before anything else.
     children = [c for c in header.children if isinstance(c, Node)]
-    assert [c.tag for c in children[:2]] == ["h1", "p"]
+    assert [c.tag for c in children[:2]] == ["h1", "div"]
     assert children[1] is line
 
 
 def test_an_abnormal_job_names_its_phase(client: Client) -> None:
-    line = heading(client.get(events_url(ABNORMAL_JOB_ID))).find("p", class_="job-failed")
+    line = heading(client.get(events_url(ABNORMAL_JOB_ID))).find("div", class_="job-failed")
 
-    assert line.text == "This job is Abnormal (CreateFailed). Show failure"
+    assert line.find("p", class_="banner-summary").text.startswith(
+        "This job is Abnormal (CreateFailed) since "
+    )
 
 
 def test_a_completed_job_has_no_failure_line(client: Client) -> None:
-    assert not heading(client.get(events_url(COMPLETED_JOB_ID))).find_all("p", class_="job-failed")
+    header = heading(client.get(events_url(COMPLETED_JOB_ID)))
+    assert not header.find_all("div", class_="job-banner")
 
 
 def test_only_tasks_with_a_non_zero_exit_code_are_listed_and_their_text_is_escaped(
@@ -203,10 +211,9 @@ def test_only_tasks_with_a_non_zero_exit_code_are_listed_and_their_text_is_escap
 
     response = client.get(events_url(JOB, PROJECT))
 
-    line = heading(response).find("p", class_="job-failed")
-    assert line.text == (
-        "This job failed: worker-1 exited with code -9 (<script>x</script>). Show failure"
-    )
+    line = heading(response).find("div", class_="job-failed")
+    items = line.find("ol").find_all("li")
+    assert [li.text for li in items] == ["worker-1 exited with code -9 (<script>x</script>) log"]
     assert b"<script>x</script>" not in response.content
 
 
@@ -215,9 +222,9 @@ def test_a_failed_job_without_task_codes_still_says_it_failed(
 ) -> None:
     fake_upstream.get(JOB_API, json=job_body(phase="Failed"))
 
-    line = heading(client.get(events_url(JOB, PROJECT))).find("p", class_="job-failed")
+    line = heading(client.get(events_url(JOB, PROJECT))).find("div", class_="job-failed")
 
-    assert line.text == "This job failed. Show failure"
+    assert line.find("p", class_="banner-summary").text == "This job failed. Show failure"
 
 
 def test_the_htmx_fragment_carries_no_heading(client: Client) -> None:
@@ -227,4 +234,4 @@ def test_the_htmx_fragment_carries_no_heading(client: Client) -> None:
 
     assert response.status_code == 200
     assert not html(response).find_all("header")
-    assert not html(response).find_all("p", class_="job-failed")
+    assert not html(response).find_all("div", class_="job-banner")

@@ -14,7 +14,13 @@ from .api import Sandbox, SandboxResponse
 
 StartResponse = Callable[..., Any]
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+}
 
 
 def make_app(

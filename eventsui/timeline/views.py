@@ -25,6 +25,7 @@ from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.projects import Project
 
+from . import banner as job_banner
 from . import live as live_tail
 from .anchors import anchors
 from .folding import fold_rows
@@ -219,6 +220,8 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         if job is not None and not form.check_worker(job.tasks):
             context["job"] = None if partial else job
             return _refused(request, template, context, partial)
+    # The banner's events calls (banner.py) start once the job is known, beside this page's.
+    banner = job_banner.submit(project, heading) if heading is not None else None
     try:
         page, scan = read_page(get_client(project), project_id, job_id, query, local)
     except ModelArtsError as exc:
@@ -229,6 +232,8 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         # Waited for even when the events failed: the heading still names
         # the job, and no upstream call outlives the request that made it.
         context["job"] = heading.result()
+    if banner is not None:
+        context["banner"] = banner.result()
         if context["job"] is not None:
             form.offer_workers(context["job"].tasks)
     if failure is not None:
