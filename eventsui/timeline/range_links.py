@@ -97,5 +97,6 @@ def navigation(
         "range_key": current,
         "range_words": RANGES[current].words if current else "",
         "presets": preset_links(path, query, current, fold=fold, local=local),
-        "share_url": request.build_absolute_uri(share),
+        # With the marked row's #anchor, so a shared link lands on it.
+        "share_url": request.build_absolute_uri(share) + (f"#{mark}" if mark else ""),
     }

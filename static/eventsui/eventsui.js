@@ -108,7 +108,23 @@
     if (readCookie("tz") !== zone) return;
     var marker = document.querySelector("[data-viewer-zone]");
     if (!marker || UTC_NAMES.indexOf(zone) !== -1) return;
-    if (marker.getAttribute("data-browser-zone") !== zone) location.reload();
+    if (marker.getAttribute("data-browser-zone") !== zone) {
+      // The reload keeps the #ev-... fragment; the browser's own scroll
+      // restoration would put the page back where it was, so scrollToMark
+      // below places the marked row instead.
+      if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+      location.reload();
+    }
+  })();
+
+  // A link with #ev-... (Show in context, a shared link) lands on the marked
+  // row: the browser scrolls to it on a first load, and this does it again
+  // after the zone reload above and wherever the browser did not.
+  (function scrollToMark() {
+    var id = location.hash.slice(1);
+    if (!/^ev-[0-9a-f]{12}(-[0-9]+)?$/.test(id)) return;
+    var row = document.getElementById(id);
+    if (row) row.scrollIntoView({ block: "center" });
   })();
 
   function revealCopyButtons(root) {
