@@ -51,3 +51,24 @@ def test_a_shared_failure_link_shows_the_same_marked_row(page: Page) -> None:
     expect(other.locator("table.events tr.marked")).to_have_attribute("id", first_id or "")
     expect(other.locator("table.events tr.marked")).to_be_in_viewport()
     other.close()
+
+
+def test_the_failed_jobs_page_shows_the_banner_and_the_log_tail_of_the_likely_cause(
+    page: Page,
+) -> None:
+    page.goto(f"/projects/{DEFAULT_PROJECT_ID}/jobs/3faf5c03-aaa1-4cbe-879d-24b05d997347/events/")
+
+    banner = page.locator("header.job-heading .job-banner")
+    first = banner.locator("ol.failed-tasks li").first
+    expect(first).to_contain_text("worker-3")
+    expect(first.locator(".likely-cause-mark")).to_have_text("likely cause")
+    expect(banner.locator(".banner-cause")).to_contain_text("Cause: Out of memory.")
+
+    # Loaded after the table (hx-trigger="load"): the end of worker-3's log.
+    tail = page.locator("section.log-tail pre.log")
+    expect(tail).to_contain_text("RuntimeError: CUDA out of memory.")
+    expect(tail).to_contain_text("[Modelarts Service Log]Training end with return code: 137")
+
+    page.locator("section.log-tail").get_by_role("link", name="The whole log").click()
+    expect(page.locator("#log-end")).to_be_in_viewport()
+    expect(page.locator("pre.log")).to_contain_text("Traceback (most recent call last):")
