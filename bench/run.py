@@ -33,6 +33,11 @@ and measures, in order:
    rate at the stub;
 8. wrk against the timeline uncached (dummy cache, budget off);
 9. the stall runs of 6 again with the old sync command.
+10. the patterns page's computation (eventsui/timeline/patterns.py) over a
+   finished job of --pattern-events events behind the stub, with a free
+   budget and the default one: first view's time, its upstream calls, the
+   computation's peak Python memory, and a revisit. `--only patterns` runs
+   this section alone (about 20 s, no wrk or Redis needed).
 
 Then it prints markdown tables, the machine and the command. Not a test: it
 never runs under `make test`.
@@ -44,6 +49,7 @@ import argparse
 import contextlib
 import html
 import http.client
+import json
 import os
 import platform
 import re
@@ -84,6 +90,10 @@ TARGET_STALL_MS = 100.0  # p99 of /healthz and a cached page while exports run
 TARGET_FINISHED_VIEW = 6  # upstream calls, page plus histogram
 TARGET_RUNNING_VIEW = 40
 TARGET_REVISIT = 8
+# The patterns page over a finished job of --pattern-events events (section 10).
+TARGET_PATTERNS_SECONDS = 5.0  # first view, budget not binding, --latency-ms per call
+TARGET_PATTERNS_MB = 64.0  # peak Python memory of the computation (tracemalloc)
+TARGET_PATTERNS_REVISIT_CALLS = 0  # events calls of a revisit: the result is kept
 # The budget's defaults (eventsui/settings.py), which the bench leaves alone.
 DEFAULT_RATE = 50.0
 DEFAULT_BURST = 100
@@ -138,6 +148,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--histograms", type=int, default=100, help="histograms, each a pattern")
     parser.add_argument("--histogram-threads", type=int, default=20, help="sent at once")
     parser.add_argument("--max-seconds", type=int, default=900, help="watchdog for the whole run")
+    parser.add_argument(
+        "--pattern-events", type=int, default=30_000, help="the patterns page's finished job"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["patterns"],
+        help="run one section alone (patterns: the patterns page's computation, a minute)",
+    )
     return parser.parse_args(argv)
 
 
@@ -1074,6 +1092,139 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, workdir: Path) ->
     return results
 
 
+# -- 10. the patterns page ---------------------------------------------------------
+
+# Run in a child process with production settings pointed at the stub: the
+# computation the patterns view does (eventsui/timeline/patterns.py), first
+# view then revisit, its peak Python memory taken by tracemalloc.
+_PATTERNS_PROBE = """
+import json, sys, time, tracemalloc
+import django
+django.setup()
+from django.utils import timezone
+from eventsui.modelarts import EventQuery, get_client
+from eventsui.timeline.patterns import find_patterns
+from django.core.cache import cache
+from eventsui.modelarts.client import ModelArtsClient
+calls = []
+original_call = ModelArtsClient._call
+def counted(self, *args, **kwargs):
+    calls.append(args)
+    return original_call(self, *args, **kwargs)
+ModelArtsClient._call = counted
+job_id = sys.argv[1]
+began = time.perf_counter()
+_, found = find_patterns(get_client(), "{project}", job_id, EventQuery(), timezone.now())
+first = time.perf_counter() - began
+calls_first = len(calls)
+# Cold again, for its peak memory alone: tracemalloc slows the reading down.
+cache.clear()
+tracemalloc.start()
+find_patterns(get_client(), "{project}", job_id, EventQuery(), timezone.now())
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+before_again = len(calls)
+began = time.perf_counter()
+find_patterns(get_client(), "{project}", job_id, EventQuery(), timezone.now())
+again = time.perf_counter() - began
+calls_again = len(calls) - before_again
+print(json.dumps({{"first": first, "again": again, "calls_first": calls_first,
+    "calls_again": calls_again, "peak_mb": peak / 2**20,
+    "covered": found.covered, "total": found.total, "templates": len(found.patterns),
+    "cut_short": found.cut_short}}))
+"""
+
+
+@dataclass
+class PatternsRun:
+    budget: str
+    first: float
+    again: float
+    peak_mb: float
+    covered: int
+    total: int
+    templates: int
+    calls_first: int
+    calls_again: int
+    cut_short: bool
+
+
+def patterns_runs(args: argparse.Namespace, workdir: Path) -> list[PatternsRun]:
+    """The patterns computation over a finished job, budget free and at its default."""
+    job = data.add_synthetic_job(args.pattern_events, seed=2)
+    job.events()
+    sandbox = TimedSandbox(args.latency_ms / 1000)
+    runs = []
+    with running_stub_server(sandbox) as stub:
+        set_latency(stub, sandbox, args.latency_ms)
+        for name, rate, burst in (
+            ("free", "0", DEFAULT_BURST),
+            (
+                f"default ({DEFAULT_RATE:g}/s, burst {DEFAULT_BURST})",
+                str(DEFAULT_RATE),
+                DEFAULT_BURST,
+            ),
+        ):
+            env = django_env(workdir, stub, "locmemcache://") | {
+                "DJANGO_SETTINGS_MODULE": "eventsui.settings",
+                "EVENTSUI_UPSTREAM_RATE": rate,
+                "EVENTSUI_UPSTREAM_BURST": str(burst),
+                "LOG_LEVEL": "WARNING",
+            }
+            log(f"patterns over {args.pattern_events} events, budget {name}")
+            probe = subprocess.run(
+                [sys.executable, "-c", _PATTERNS_PROBE.format(project=PROJECT), job.id],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=120,
+                capture_output=True,
+                text=True,
+            )
+            figures = json.loads(probe.stdout.strip().splitlines()[-1])
+            runs.append(
+                PatternsRun(
+                    budget=name,
+                    first=figures["first"],
+                    again=figures["again"],
+                    peak_mb=figures["peak_mb"],
+                    covered=figures["covered"],
+                    total=figures["total"],
+                    templates=figures["templates"],
+                    calls_first=figures["calls_first"],
+                    calls_again=figures["calls_again"],
+                    cut_short=figures["cut_short"],
+                )
+            )
+    return runs
+
+
+def patterns_report(args: argparse.Namespace, runs: list[PatternsRun]) -> str:
+    lines = [
+        f"### Patterns page: a finished job of {args.pattern_events:,} events",
+        "",
+        f"Upstream latency {args.latency_ms:g} ms a call. Targets: first view at most "
+        f"{TARGET_PATTERNS_SECONDS:g} s with a budget that does not bind, peak memory of the "
+        f"computation at most {TARGET_PATTERNS_MB:g} MB, a revisit "
+        f"{TARGET_PATTERNS_REVISIT_CALLS} events calls.",
+        "",
+        "| budget | events covered | templates | first view | upstream calls | peak memory "
+        "| revisit | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        ok = r.peak_mb <= TARGET_PATTERNS_MB and not r.cut_short and r.covered == r.total
+        ok = ok and r.calls_again <= TARGET_PATTERNS_REVISIT_CALLS
+        if r.budget == "free":
+            ok = ok and r.first <= TARGET_PATTERNS_SECONDS
+        lines.append(
+            f"| {r.budget} | {r.covered:,} of {r.total:,} | {r.templates} | {r.first:.2f} s "
+            f"| {r.calls_first} | {r.peak_mb:.1f} MB | {r.again * 1000:.1f} ms, "
+            f"{r.calls_again} calls | {verdict(ok)} |"
+        )
+    return "\n".join(lines)
+
+
 def latencies(args: argparse.Namespace) -> list[float]:
     return [float(ms) for ms in args.stall_latencies.split(",") if ms.strip()]
 
@@ -1269,7 +1420,7 @@ def report(args: argparse.Namespace, r: Results, command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for tool in ("wrk", "redis-server"):
+    for tool in ("wrk", "redis-server") if args.only is None else ():
         if shutil.which(tool) is None:
             print(f"{tool} is not installed: run `make bench`, which installs it.", file=sys.stderr)
             return 2
@@ -1285,6 +1436,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(args.max_seconds)
     workdir = Path(tempfile.mkdtemp(prefix="eventsui-bench-"))
     began = time.monotonic()
+    if args.only == "patterns":
+        try:
+            section = patterns_report(args, patterns_runs(args, workdir))
+        finally:
+            signal.alarm(0)
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(section)
+        return 0
     try:
         with contextlib.ExitStack() as stack:
             results = run(args, stack, workdir)
@@ -1298,6 +1457,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"done in {time.monotonic() - began:.0f} s; every server stopped")
     command = " ".join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
     print(report(args, results, command))
+    workdir = Path(tempfile.mkdtemp(prefix="eventsui-bench-"))
+    try:
+        print("\n" + patterns_report(args, patterns_runs(args, workdir)))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
