@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from eventsui.access import views as access_views
 from eventsui.core import views as core_views
+from eventsui.failures import views as failures_views
 from eventsui.jobs import goto as jobs_goto
 from eventsui.jobs import views as jobs_views
 from eventsui.timeline import context as timeline_context
@@ -12,8 +13,8 @@ from eventsui.timeline import export as timeline_export
 from eventsui.timeline import failure as timeline_failure
 from eventsui.timeline import histogram as timeline_histogram
 from eventsui.timeline import live as timeline_live
-from eventsui.timeline import patterns as timeline_patterns
 from eventsui.timeline import logs as timeline_logs
+from eventsui.timeline import patterns as timeline_patterns
 from eventsui.timeline import views as timeline_views
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/login/", access_views.admin_login),
     path("admin/", admin.site.urls),
     path("projects/<str:project_id>/jobs/", jobs_views.jobs, name="jobs"),
+    path("failures/", failures_views.failures, name="failures"),
     path("projects/<str:project_id>/goto/", jobs_goto.goto, name="job_goto"),
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/events/",
@@ -63,11 +65,6 @@ urlpatterns = [
         timeline_failure.failure,
         name="job_failure",
     ),
-]
-
-handler400 = "eventsui.core.views.bad_request"
-handler404 = "eventsui.core.views.page_not_found"
-handler500 = "eventsui.core.views.server_error"
     path(
         "projects/<str:project_id>/jobs/<str:job_id>/logs/<str:task_id>/",
         timeline_logs.task_log,
@@ -78,3 +75,8 @@ handler500 = "eventsui.core.views.server_error"
         timeline_logs.task_log_tail,
         name="task_log_tail",
     ),
+]
+
+handler400 = "eventsui.core.views.bad_request"
+handler404 = "eventsui.core.views.page_not_found"
+handler500 = "eventsui.core.views.server_error"
