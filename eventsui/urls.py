@@ -46,6 +46,11 @@ urlpatterns = [
         name="events_histogram",
     ),
     path(
+        "projects/<str:project_id>/jobs/<str:job_id>/events/histogram/page/",
+        timeline_histogram.histogram_page,
+        name="events_histogram_page",
+    ),
+    path(
         "projects/<str:project_id>/jobs/<str:job_id>/events/live/",
         timeline_live.live_events,
         name="events_live",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -26,6 +27,7 @@ from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID, LONG_JOB_ID
 from eventsui.timeline import histogram
 from eventsui.timeline.histogram import MAX_BUCKETS, MAX_WORKERS, partition
 from eventsui.timeline.times import parse_instant
+from tests.html_tree import html
 
 PROJECT = DEFAULT_PROJECT_ID
 ABNORMAL_JOB_ID = "8f9e0d1c-2b3a-4c5d-9e6f-7a8b9c0d1e2f"
@@ -187,22 +189,54 @@ def test_the_bar_links_partition_the_range_to_the_millisecond(
     found = bars(client.get(histogram_path(), params))
 
     if params.get("start_time"):
-        assert found[0].start_ms == epoch_ms(parse_instant(params["start_time"]))
-        assert found[-1].end_ms == epoch_ms(parse_instant(params["end_time"]))
+        # The window's first event to its last, both inside the window.
+        start, end = parse_instant(params["start_time"]), parse_instant(params["end_time"])
+        oldest, newest = window_ends(start=start, end=end)
+        assert found[0].start_ms == max(epoch_ms(start), oldest)
+        assert found[-1].end_ms == min(epoch_ms(end), newest + 999)
     for before, after in itertools.pairwise(found):
         assert after.start_ms == before.end_ms + 1
     assert all(bar.end_ms - bar.start_ms + 1 >= 1000 for bar in found)
     assert len(found) <= MAX_BUCKETS
 
 
-def test_the_whole_job_runs_from_its_create_time_to_its_last_event(client: Client) -> None:
+def window_ends(job_id: str = FAILED_JOB_ID, **filters: Any) -> tuple[int, int]:
+    """The oldest and newest event times of a window, in epoch ms, asked of the upstream."""
+    client = get_client()
+    ends = []
+    for order in ("asc", "desc"):
+        page = client.list_events(PROJECT, job_id, EventQuery(limit=1, order=order, **filters))
+        assert page.events and page.events[0].time is not None
+        ends.append(epoch_ms(page.events[0].time))
+    return ends[0], ends[1]
+
+
+def test_the_whole_job_runs_from_its_first_event_to_its_last(client: Client) -> None:
     found = bars(client.get(histogram_path()))
 
-    created = datetime(2026, 11, 20, 1, 58, 12, tzinfo=UTC)
-    newest = get_client().list_events(PROJECT, FAILED_JOB_ID, EventQuery(limit=1)).events[0]
-    assert newest.time is not None
-    assert found[0].start_ms == epoch_ms(created)
-    assert found[-1].end_ms == epoch_ms(newest.time) + 999
+    oldest, newest = window_ends()
+    assert found[0].start_ms == oldest
+    assert found[-1].end_ms == newest + 999
+
+
+def test_a_wide_window_is_drawn_from_its_first_event_to_its_last(client: Client) -> None:
+    # A day around the failed job's 24 minutes: the bars cover the minutes.
+    wide = {"start_time": "2026-11-19T14:00:00Z", "end_time": "2026-11-20T14:00:00Z"}
+
+    found = bars(client.get(histogram_path(), wide))
+
+    oldest, newest = window_ends()
+    assert (found[0].start_ms, found[-1].end_ms) == (oldest, newest + 999)
+    assert sum(bar.total for bar in found) == upstream_total()
+    # Minute bars, not hour bars holding the whole job in one.
+    assert all(bar.end_ms - bar.start_ms < 120_000 for bar in found)
+
+
+def test_a_level_filter_narrows_the_range_to_that_levels_events(client: Client) -> None:
+    found = bars(client.get(histogram_path(), {"level": "Error"}))
+
+    oldest, newest = window_ends(level="Error")
+    assert (found[0].start_ms, found[-1].end_ms) == (oldest, newest + 999)
 
 
 @pytest.mark.parametrize(
@@ -256,11 +290,12 @@ def test_short_ranges_get_one_bucket_per_second() -> None:
 @pytest.mark.parametrize(
     ("params", "events_calls", "job_calls"),
     [
-        # A given range of a few events: the probe is all of them.
-        (NARROW, 1, 0),
-        ({"level": "Error", **NARROW}, 1, 0),
+        # A given range of a few events: the probe is all of them, and its
+        # last row the oldest; the job's details say where zooming out stops.
+        (NARROW, 1, 1),
+        ({"level": "Error", **NARROW}, 1, 1),
         # The whole failed job, 181 events: the newest 100, then the 81 older
-        # ones; the job's details for its range.
+        # ones, whose first row is the oldest; the job's details for its range.
         ({}, 2, 1),
         ({"level": "Warning"}, 1, 1),
     ],
@@ -292,10 +327,11 @@ def test_a_large_job_counts_its_large_level_per_bucket_and_the_others_from_pages
 
     found = bars(client.get(histogram_path(LONG_JOB_ID)))
 
-    # The unfiltered probe, one probe per level, Info once per bucket, and
-    # the pages of the small levels after their probe.
+    # The unfiltered probe, one probe per level, the oldest event (limit=1,
+    # in the job's first hour), Info once per bucket, and the pages of the
+    # small levels after their probe.
     small_pages = sum(_pages(n) - 1 for n in small.values())
-    assert requests_sent["events"] == 1 + 3 + len(found) + small_pages
+    assert requests_sent["events"] == 1 + 3 + 1 + len(found) + small_pages
     assert requests_sent["job"] == 1
     assert requests_sent["events"] <= 40
 
@@ -329,7 +365,8 @@ def test_a_revisit_of_a_running_job_recounts_only_its_open_buckets(
 
     assert [b.start_ms for b in again[:-1]] == [b.start_ms for b in first[:-1]]
     # The four probes and the last, open bucket of the large level; the small
-    # levels' closed part is cached and their open part is in their probe.
+    # levels' closed part is cached and their open part is in their probe;
+    # the oldest event was found in the job's first hour, long closed and cached.
     assert requests_sent["events"] == 4 + 1
     assert requests_sent["job"] == 1
 
@@ -585,3 +622,236 @@ def test_a_running_jobs_level_of_a_few_hundred_is_reread_only_in_its_open_bucket
     # Four probes and Info's open bucket: the warnings before the open bucket
     # are cached, and the newest 100 warnings reach back into it.
     assert requests_sent["events"] == 4 + 1
+
+
+# -- axes, strip and zoom -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span_ms", "zone"),
+    [
+        (10_000, "UTC"),
+        (6 * 60_000 + 31_450, "UTC"),
+        (24 * 60_000, "Asia/Shanghai"),
+        (3 * 3_600_000 + 17_000, "Asia/Kolkata"),  # +05:30: round in its own wall time
+        (26 * 3_600_000, "America/New_York"),
+        (7 * 86_400_000 + 5_000, "Asia/Shanghai"),
+        (400 * 86_400_000, "UTC"),
+    ],
+)
+def test_time_ticks_are_at_least_four_round_clean_times_in_the_viewers_zone(
+    span_ms: int, zone: str
+) -> None:
+    tz = ZoneInfo(zone)
+    first = epoch_ms(datetime(2026, 11, 20, 2, 3, 10, 250_000, tzinfo=UTC))
+    last = first + span_ms - 1
+
+    ticks = histogram.time_ticks(first, last, tz)
+
+    assert 4 <= len(ticks) <= histogram.MAX_TICKS
+    moments = [at for at, _, _ in ticks]
+    assert moments == sorted(moments) and first <= moments[0] and moments[-1] <= last
+    for at, label, date in ticks:
+        local = histogram.from_ms(at).astimezone(tz)
+        assert local.microsecond == 0 and local.second % 1 == 0
+        assert "." not in label
+        assert re.fullmatch(r"\d\d:\d\d(:\d\d)?|[A-Z][a-z]{2} \d\d", label), label
+        if re.fullmatch(r"\d\d:\d\d", label):
+            assert local.second == 0 and label == local.strftime("%H:%M")
+        assert date in ("", local.strftime("%b %d"))
+    # The date is written once, under the first tick, for a range inside a day.
+    if span_ms < 3_600_000:
+        assert [date for _, _, date in ticks][1:] == [""] * (len(ticks) - 1)
+        assert ticks[0][2]
+
+
+def test_the_chart_labels_its_axes_and_its_peak(client: Client) -> None:
+    root = fragment(client.get(histogram_path()))
+    svg = root.find(f".//{SVG}svg[@class='histogram-chart']")
+    assert svg is not None
+
+    times = [t.text for t in svg.iter(f"{SVG}text") if "hist-time" in t.attrib["class"]]
+    assert len(times) >= 4
+    assert all(t and re.fullmatch(r"\d\d:\d\d", t) for t in times)
+    peak = svg.find(f".//{SVG}text[@class='hist-axis hist-peak-label']")
+    found = bars(client.get(histogram_path()))
+    assert peak is not None and peak.text == f"{max(b.total for b in found):,}"
+    counts = [t.text for t in svg.iter(f"{SVG}text") if t.attrib["class"] == "hist-axis" and t.text]
+    assert counts[0] == "0" and len(counts) >= 2
+
+
+def test_the_strip_marks_every_bucket_with_an_error_or_warning(client: Client) -> None:
+    response = client.get(histogram_path(LONG_JOB_ID))
+    found = bars(response)
+    links = list(fragment(response).iter(f"{SVG}a"))
+
+    labels = [
+        t.text
+        for t in fragment(response).iter(f"{SVG}text")
+        if "hist-strip-label" in t.attrib["class"]
+    ]
+    assert labels == ["Errors", "Warnings"]
+    for bar, link in zip(found, links, strict=True):
+        marks = {r.attrib["class"] for g in link.iter(f"{SVG}g") for r in g.iter(f"{SVG}rect")}
+        expected = {f"hist-{lv.lower()}" for lv in ("Error", "Warning") if bar.counts[lv]}
+        assert marks == expected, bar.title
+    # The needle: Info dwarfs them, yet they are marked.
+    assert sum(b.counts["Error"] for b in found) < sum(b.counts["Info"] for b in found) / 100
+    assert any(b.counts["Error"] for b in found)
+
+
+def test_an_info_only_chart_has_no_strip(client: Client) -> None:
+    root = fragment(client.get(histogram_path(), {"level": "Info"}))
+
+    assert not [t for t in root.iter(f"{SVG}text") if "hist-strip-label" in t.attrib["class"]]
+    assert not list(root.iter(f"{SVG}g"))
+
+
+def _job(**fields: Any) -> Any:
+    from eventsui.modelarts import Job
+
+    return Job(id="j", name="j", phase="Completed", secondary_phase="Completed", **fields)
+
+
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+JOB = _job(
+    created=datetime(2026, 11, 20, 0, 0, tzinfo=UTC),
+    started=datetime(2026, 11, 20, 0, 0, tzinfo=UTC),
+    duration_ms=10 * 3_600_000,
+)
+
+
+def _window(url: str | None) -> tuple[str, str] | None:
+    assert url is not None
+    query = parse_qs(urlsplit(url).query)
+    if "start_time" not in query:
+        return None
+    return query["start_time"][0], query["end_time"][0]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "wider"),
+    [
+        # Twice as wide around the window.
+        (
+            "2026-11-20T04:00:00Z",
+            "2026-11-20T04:59:59.999Z",
+            ("2026-11-20T03:30:00Z", "2026-11-20T05:29:59.999Z"),
+        ),
+        # Pushed inside the job at its start, then at its end (plus the late events' margin).
+        (
+            "2026-11-20T00:10:00Z",
+            "2026-11-20T01:09:59.999Z",
+            ("2026-11-20T00:00:00Z", "2026-11-20T01:59:59.999Z"),
+        ),
+        (
+            "2026-11-20T09:00:00Z",
+            "2026-11-20T09:59:59.999Z",
+            ("2026-11-20T08:02:01Z", "2026-11-20T10:02:00.999Z"),
+        ),
+        # Wider than the job: the whole job.
+        ("2026-11-20T01:00:00Z", "2026-11-20T08:00:00Z", None),
+    ],
+)
+def test_zoom_out_doubles_the_window_inside_the_job(
+    start: str, end: str, wider: tuple[str, str] | None
+) -> None:
+    query = EventQuery(level="Error", start=parse_instant(start), end=parse_instant(end), offset=40)
+
+    url = histogram.zoom_out_url(events_path(), query, JOB, NOW)
+
+    assert url is not None and urlsplit(url).path == events_path()
+    assert parse_qs(urlsplit(url).query)["level"] == ["Error"]
+    assert "offset" not in url
+    assert _window(url) == wider
+
+
+def test_the_whole_job_has_no_zoom_out() -> None:
+    assert histogram.zoom_out_url(events_path(), EventQuery(), JOB, NOW) is None
+
+
+def test_a_running_job_zooms_out_as_far_as_now() -> None:
+    running = _job(created=datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
+    running = type(running)(**{**running.__dict__, "phase": "Running"})
+    query = EventQuery(
+        start=datetime(2026, 11, 29, 23, 50, tzinfo=UTC),
+        end=datetime(2026, 11, 29, 23, 59, 59, 999_000, tzinfo=UTC),
+    )
+
+    url = histogram.zoom_out_url(events_path(), query, running, NOW)
+
+    assert _window(url) == ("2026-11-29T23:40:00Z", "2026-11-30T00:00:00Z")
+
+
+def test_the_chart_of_a_window_links_to_zoom_out_and_the_whole_job_does_not(
+    client: Client,
+) -> None:
+    narrowed = fragment(client.get(histogram_path(), {"source": "Task", **NARROW}))
+    [link] = narrowed.findall(".//a[@class='histogram-zoom-out']")
+    assert link.attrib["hx-get"] == link.attrib["href"]
+    assert link.attrib["hx-target"] == "#results"
+    query = parse_qs(urlsplit(link.attrib["href"]).query)
+    assert query["source"] == ["Task"]
+    start, end = parse_instant(query["start_time"][0]), parse_instant(query["end_time"][0])
+    given = parse_instant(NARROW["end_time"]) - parse_instant(NARROW["start_time"])
+    assert end - start >= 2 * given
+
+    whole = fragment(client.get(histogram_path()))
+    assert whole.findall(".//a[@class='histogram-zoom-out']") == []
+
+
+def test_the_chart_carries_what_drag_to_select_needs(client: Client) -> None:
+    root = fragment(client.get(histogram_path(), {"level": "Info", "limit": "20"}))
+    svg = root.find(f".//{SVG}svg[@class='histogram-chart']")
+    assert svg is not None
+
+    select = urlsplit(svg.attrib["data-select-url"])
+    assert select.path == events_path()
+    assert list(parse_qs(select.query)) == ["level", "start_time", "end_time", "limit"]
+    for link in svg.iter(f"{SVG}a"):
+        query = parse_qs(urlsplit(link.attrib["href"]).query)
+        assert query["start_time"] == [link.attrib["data-start"]]
+        assert query["end_time"] == [link.attrib["data-end"]]
+
+
+# -- without JavaScript ----------------------------------------------------------------------------
+
+
+def histogram_page_path(job_id: str = FAILED_JOB_ID) -> str:
+    return f"{histogram_path(job_id)}page/"
+
+
+def test_the_placeholder_links_to_the_histogram_page_with_the_filters(client: Client) -> None:
+    document = html(client.get(events_path(), {"level": "Info", "offset": "50"}))
+
+    placeholder = document.find("div", class_="histogram-loading")
+    link = placeholder.find("a", class_="histogram-link")
+    assert link.text == "Show the event histogram"
+    assert link.attrs["href"] == f"{histogram_page_path()}?level=Info"
+    assert "hx-get" not in link.attrs
+
+
+def test_the_histogram_page_shows_the_chart_with_plain_links(client: Client) -> None:
+    response = client.get(histogram_page_path(), {"level": "Error", **NARROW}, follow=False)
+
+    assert response.status_code == 200
+    document = html(response)
+    assert document.find("h1").text == "Event histogram"
+    [back] = [a for a in document.find_all("a") if a.text == "Back to the events"]
+    assert (back.attrs["href"] or "").startswith(f"{events_path()}?level=Error&start_time=")
+    figure = document.find("figure", class_="histogram")
+    links = figure.find_all("a")
+    assert any("hist-bar" in a.classes for a in links)
+    assert all("hx-get" not in a.attrs for a in links)
+    scripts = [s.attrs.get("src") or "" for s in document.find_all("script")]
+    assert any(src.endswith("/eventsui/histogram.js") for src in scripts)
+
+
+def test_the_histogram_page_refuses_bad_filters_without_asking_modelarts(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get(histogram_page_path(), {"level": "Debug"})
+
+    assert response.status_code == 400
+    assert upstream_calls == []
+    assert "could not be drawn" in html(response).find("div", class_="histogram-failed").text

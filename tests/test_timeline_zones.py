@@ -349,8 +349,8 @@ def test_the_histogram_titles_are_in_the_viewer_zone() -> None:
     assert response.status_code == 200
     assert "Cookie" in response["Vary"]
     text = response.content.decode()
-    # The end is inclusive, to the millisecond, as histogram.py prints it.
-    assert "from 2026-11-20 10:00:00 CST (UTC+08:00) to 2026-11-20 10:30:00.000 CST" in text
+    # From the window's first event to the end of its last second, in whole seconds.
+    assert "from 2026-11-20 10:00:07 CST (UTC+08:00) to 2026-11-20 10:22:32 CST" in text
     assert "Times in Asia/Shanghai." in text
     assert " UTC</text>" not in text
 

@@ -5,13 +5,17 @@ filters answers an HTML fragment holding an inline SVG bar chart. The results
 region loads it after itself (hx-trigger="load"), so the table never waits for
 it. The choices made here:
 
-- Range. start_time/end_time when given. Otherwise the whole job: from its
-  create time (one get_job call), floored to the second since events carry
-  whole seconds, to now for a job that may still run. For a finished job the
-  end is its start time (its create time if it never started) plus its
-  duration, or the newest matching event if that is later (the first probe
-  below has it): ModelArts records some events after that end (a job that
-  failed to be created has duration 0, its failure event seconds later).
+- Range (the domain): the window's first event to its last. The window is
+  start_time/end_time when given, else the whole job (from its create time,
+  floored to the second). It is cut to its oldest and newest events, so a
+  week-long job that went quiet fills the chart with the days it wrote. A
+  window still open (it reaches now: a running job, "the last hour") keeps
+  its end, where new events land. The newest event comes with the probes
+  below; the oldest is free when a probe holds its whole stream, comes with
+  the first page of a window read whole, and otherwise costs one limit=1
+  call oldest first (for the whole job over its first hour, a window that
+  closes and is then cached long; over the whole window only if that hour
+  was empty). A window without events keeps its own bounds.
 - Buckets. The upstream has no aggregation call. The range is cut at UTC
   multiples of a round step (1 s, 2 s, 5 s, 10 s, 15 s, 30 s, 1 min, ... 1 h,
   2 h, 3 h, 6 h, 12 h, 1 day, 2 days, then whole days), the smallest step
@@ -36,10 +40,29 @@ it. The choices made here:
   3. Buckets that closed more than the short TTL ago are cached as long as a
      finished job's answers (cache.py), so a revisit of a running job asks
      again only for the probes and its open last bucket.
-  Plus one get_job call without a range (usually cached by the page). At
-  most MAX_WORKERS (6) calls run at a time, each inside the project's call
-  budget (modelarts/budget.py): past it, the fragment answers 429 with
-  Retry-After and says when to try again.
+  Plus one get_job call (usually cached by the page), for the whole job's
+  range and for where zooming out stops. At most MAX_WORKERS (6) calls run
+  at a time, each inside the project's call budget (modelarts/budget.py):
+  past it, the fragment answers 429 with Retry-After and says when to try
+  again. In all: 1 probe + 1 for the oldest event, or 1 + 3 + 1 + pages of
+  the small levels + one per bucket of each large level; at most
+  1 + 3 + 1 + 15 + 90, plus the job.
+- Drawing. Linear bars (the honest scale for comparing counts), a y axis
+  with round counts and the peak labelled, and time ticks at round times of
+  the viewer's zone (at least four for a range of four seconds or more,
+  labels such as "14:30", the date under the first and where the day
+  changes). Errors and warnings stay visible however many Info events
+  surround them: a strip under the bars has a row per level with a mark
+  under every bucket holding any. A log scale would show them too, but
+  makes 10 and 1,000 look alike; the strip keeps the bars true.
+- Navigation. Each bar (and its strip marks) links to its bucket's range;
+  "Zoom out" links to the window twice as wide around this one, kept inside
+  the job (the whole job once it would cover it). histogram.js adds
+  drag-to-select (the range from the first to the last bar dragged across,
+  from bucket edges the server wrote) and makes the bars one Tab stop moved
+  through with the arrow keys. Without JavaScript the timeline's
+  placeholder is a link to this chart on a page of its own
+  (histogram_page), whose bars are plain links.
 - Failure. If any call fails the fragment is a one-line message (status 200)
   and the page around it is unaffected; bad filters or ids are 400, and nothing
   is asked of ModelArts.
@@ -69,13 +92,14 @@ from eventsui.core.access import job_view
 from eventsui.core.forms import encode
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.budget import BudgetExhausted
-from eventsui.modelarts.cache import CachedModelArtsClient
+from eventsui.modelarts.cache import FINAL_AFTER, CachedModelArtsClient
 from eventsui.modelarts.client import epoch_ms
 from eventsui.modelarts.merge import levels_of, list_events
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import LEVELS, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params
+from .times import format_instant
 from .zones import format_time, viewer_zone
 
 logger = logging.getLogger(__name__)
@@ -103,9 +127,17 @@ STACK_ORDER = ("Error", "Warning", "Info")
 # light and dark colours through the hist-<level> classes.
 FILLS = {"Error": "#cf222e", "Warning": "#bf8700", "Info": "#0969da"}
 
+# Under the bars, a row of marks per level for the buckets holding any:
+# errors and warnings stay in sight beside thousands of Info events, while
+# the bars keep a linear scale that reads true.
+STRIP_LEVELS = ("Error", "Warning")
+STRIP_LABELS = {"Error": "Errors", "Warning": "Warnings"}
+
 # The drawing, in SVG user units.
-WIDTH, HEIGHT = 720, 150
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 712, 8, 128
+WIDTH, HEIGHT = 720, 178
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 50, 712, 10, 126
+STRIP_TOP, STRIP_ROW = 131, 9
+TIME_Y = 163
 MIN_SEGMENT = 1.5  # a level with any event stays visible
 
 
@@ -170,6 +202,7 @@ class Counted:
     step: int
     counts: list[dict[str, int]]
     source_ignored: bool
+    job: Job
 
 
 def _active_ttl_ms() -> int:
@@ -181,24 +214,53 @@ def _probe_query(query: EventQuery, level: str | None) -> EventQuery:
     return replace(query, level=level, order="desc", offset=0, limit=PAGE)
 
 
-def job_range(job: Job, newest: datetime | None, now: datetime) -> tuple[int, int]:
-    """The whole job's range in epoch ms, inclusive: its create time to its last event, or now.
+def _second_end(millis: int) -> int:
+    """The last millisecond of the second holding millis (events carry whole seconds)."""
+    return millis // _SECOND * _SECOND + _SECOND - 1
 
-    `newest` is the newest matching event's time, known from the first probe.
+
+def domain(
+    query: EventQuery,
+    job: Job,
+    oldest: datetime | None,
+    newest: datetime | None,
+    now: datetime,
+) -> tuple[int, int]:
+    """The chart's range in epoch ms, inclusive: the window's first event to its last, or now.
+
+    The window is start_time/end_time when given, else the whole job. A
+    window still open (it reaches now, a running job) ends at its own end,
+    where new events will land; a closed one at the second of its newest
+    event. A window without events keeps its own bounds (the job's create
+    time to its end, or now, for the whole job).
     """
-    if job.created is None:
-        raise NoRange("ModelArts gave no create time for this job: choose From and To.")
-    start = epoch_ms(job.created) // _SECOND * _SECOND
-    if not job.finished:
-        end = epoch_ms(now)
+    open_end = epoch_ms(now)
+    if query.start is not None and query.end is not None:
+        start, end = epoch_ms(query.start), epoch_ms(query.end)
     else:
-        began = job.started or job.created
-        end = epoch_ms(began) + (job.duration_ms or 0)
-        if newest is not None:
-            end = max(end, epoch_ms(newest))
-        # Events carry whole seconds: the range ends with its last second.
-        end = end // _SECOND * _SECOND + _SECOND - 1
+        if job.created is None:
+            raise NoRange("ModelArts gave no create time for this job: choose From and To.")
+        start = epoch_ms(job.created) // _SECOND * _SECOND
+        ended = job.ended
+        end = open_end if ended is None else _second_end(epoch_ms(ended))
+        if newest is not None and ended is not None:
+            # ModelArts records some events after the nominal end (a job that
+            # failed to be created has duration 0, its failure event seconds later).
+            end = max(end, _second_end(epoch_ms(newest)))
+    if end <= open_end - _active_ttl_ms() and newest is not None:
+        end = min(end, _second_end(epoch_ms(newest)))
+    if oldest is not None:
+        start = max(start, epoch_ms(oldest))
     return start, max(start, end)
+
+
+def job_bounds(job: Job, now: datetime) -> tuple[int | None, int]:
+    """Where zooming out stops: the job's create time to its end (with late events), or now."""
+    start = None if job.created is None else epoch_ms(job.created) // _SECOND * _SECOND
+    ended = job.ended
+    # Events trail a job's end by up to FINAL_AFTER (the cache takes them as final then).
+    end = epoch_ms(now) if ended is None else _second_end(epoch_ms(ended + FINAL_AFTER))
+    return start, end
 
 
 class _Counter:
@@ -223,7 +285,12 @@ class _Counter:
             yield future.result()
 
     def read(
-        self, probe: EventQuery, first: EventPage, buckets: list[Bucket], window_open: bool
+        self,
+        probe: EventQuery,
+        first: EventPage,
+        buckets: list[Bucket],
+        window_open: bool,
+        known: dict[EventQuery, EventPage],
     ) -> Callable[[], Iterator[Event]]:
         """Every event of a small probed window, to count here, at the least lasting cost.
 
@@ -260,7 +327,7 @@ class _Counter:
         older = first.total - PAGE
         oldest_first = replace(probe, order="asc")
         pages = [
-            (self.submit(replace(oldest_first, offset=o)), min(PAGE, older - o))
+            (self._known(known, replace(oldest_first, offset=o)), min(PAGE, older - o))
             for o in range(0, older, PAGE)
         ]
 
@@ -270,6 +337,13 @@ class _Counter:
                 yield from page.result().events[:rows]
 
         return probe_and_older
+
+    def _known(self, known: dict[EventQuery, EventPage], query: EventQuery) -> Future[EventPage]:
+        if query in known:
+            done: Future[EventPage] = Future()
+            done.set_result(known[query])
+            return done
+        return self.submit(query)
 
     def bucket_counts(
         self, query: EventQuery, level: str, buckets: list[Bucket]
@@ -283,6 +357,51 @@ class _Counter:
             )
             for b in buckets
         ]
+
+
+def _times(page: EventPage) -> list[datetime]:
+    return [e.time for e in page.events if e.time is not None]
+
+
+def _oldest(
+    counter: _Counter,
+    streams: list[tuple[EventQuery, EventPage]],
+    window_open: bool,
+    first_hour: tuple[datetime, datetime] | None,
+) -> tuple[datetime | None, dict[EventQuery, EventPage]]:
+    """The window's oldest event, at the least cost, and the pages read to find it.
+
+    `streams` are the probes (query, newest page) that together cover the
+    window. A probe holding its whole stream gives its oldest for free. A
+    stream that will be read whole oldest first (at most LOCAL_MAX events, a
+    closed window) has its first such page read now and handed to the read
+    (keyed by its query). Any other stream costs one limit=1 call, oldest
+    first: for the whole job first over its first hour (`first_hour`, a
+    window that closes and is then cached long), and over the whole window
+    only if that hour had no event.
+    """
+    found: list[datetime] = []
+    pages: dict[EventQuery, EventPage] = {}
+    asks: list[tuple[EventQuery, Future[EventPage]]] = []
+    for probe, first in streams:
+        if first.total <= PAGE:
+            found += _times(first)
+        elif first.total <= LOCAL_MAX and not window_open:
+            asc = replace(probe, order="asc")
+            asks.append((asc, counter.submit(asc)))
+        else:
+            one = replace(probe, order="asc", limit=1)
+            if first_hour is not None:
+                one = replace(one, start=first_hour[0], end=first_hour[1])
+            asks.append((one, counter.submit(one)))
+    for asked, future in asks:
+        page = future.result()
+        if asked.limit == PAGE:
+            pages[asked] = page
+        elif not page.events and first_hour is not None:
+            page = counter.submit(replace(asked, start=None, end=None)).result()
+        found += _times(page)[:1] if asked.limit == 1 else _times(page)
+    return min(found, default=None), pages
 
 
 def _tally(
@@ -327,34 +446,48 @@ def count(
 
 
 def _count(counter: _Counter, query: EventQuery, levels: tuple[str, ...], now: datetime) -> Counted:
-    # The probes: the window's newest page, unfiltered when no level is chosen
-    # (one call may then be the whole story), else one per chosen level.
+    # The job (for the whole job's range, and where zooming out stops),
+    # alongside the probes: the window's newest page, unfiltered when no
+    # level is chosen (one call may then be the whole story), else one per
+    # chosen level.
+    client = counter.client
+    job_future = counter.pool.submit(
+        copy_context().run, client.get_job, counter.project_id, counter.job_id
+    )
     whole = None if query.level else counter.submit(_probe_query(query, None))
     per_level: dict[str, Future[EventPage]] = {}
     if whole is None or whole.result().total > LOCAL_MAX:
         per_level = {level: counter.submit(_probe_query(query, level)) for level in levels}
     probes = [f.result() for f in ([whole] if whole else []) + list(per_level.values())]
+    job = job_future.result()
 
-    if query.start is not None and query.end is not None:
-        start, end = epoch_ms(query.start), epoch_ms(query.end)
+    newest = max((e.time for p in probes for e in p.events[:1] if e.time), default=None)
+    _, window_end = domain(query, job, None, newest, now)
+    window_open = window_end > epoch_ms(now) - _active_ttl_ms()
+    if whole is not None:
+        streams = [(_probe_query(query, None), whole.result())]
     else:
-        job = counter.client.get_job(counter.project_id, counter.job_id)
-        newest = max((e.time for p in probes for e in p.events[:1] if e.time), default=None)
-        start, end = job_range(job, newest, now)
+        streams = [(_probe_query(query, lv), f.result()) for lv, f in per_level.items()]
+    first_hour = None
+    if query.start is None and job.created is not None:
+        opened = job.created.replace(microsecond=0)
+        first_hour = (opened, opened + timedelta(hours=1, milliseconds=-1))
+    oldest, asc_pages = _oldest(counter, streams, window_open, first_hour)
+    start, end = domain(query, job, oldest, newest, now)
     buckets, step = partition(start, end)
     counts = [dict.fromkeys(levels, 0) for _ in buckets]
 
-    # A window that may still gain events: its last bucket is open.
-    window_open = end > epoch_ms(now) - _active_ttl_ms()
     local: list[Callable[[], Iterator[Event]]] = []
     by_query: list[tuple[str, list[Future[EventPage]]]] = []
     if whole is not None and not per_level:
         first = whole.result()
-        local.append(counter.read(_probe_query(query, None), first, buckets, window_open))
+        probe = _probe_query(query, None)
+        local.append(counter.read(probe, first, buckets, window_open, asc_pages))
     for level, future in per_level.items():
         first = future.result()
         if first.total <= LOCAL_MAX:
-            local.append(counter.read(_probe_query(query, level), first, buckets, window_open))
+            probe = _probe_query(query, level)
+            local.append(counter.read(probe, first, buckets, window_open, asc_pages))
         else:
             by_query.append((level, counter.bucket_counts(query, level, buckets)))
     for events in local:
@@ -363,16 +496,21 @@ def _count(counter: _Counter, query: EventQuery, levels: tuple[str, ...], now: d
         for row, page in zip(counts, futures, strict=True):
             row[level] = page.result().total
     ignored = any(p.source_filter_ignored for p in probes)
-    return Counted(buckets, step, counts, ignored)
+    return Counted(buckets, step, counts, ignored, job)
 
 
 # -- the drawing --------------------------------------------------------------------
 
 
 def _moment(millis: int, *, end: bool = False, zone: tzinfo = UTC) -> str:
-    """A bucket edge in the viewer's zone, named; milliseconds only where not whole."""
-    whole = millis % _SECOND == (_SECOND - 1 if end else 0)
-    return format_time(from_ms(millis), zone, millis=not whole)
+    """A bucket edge in the viewer's zone, named; an inclusive end read as its next instant.
+
+    An end is inclusive to the millisecond (..:59.999); printed as the
+    instant after it (the next whole second, or millisecond) it reads cleanly.
+    """
+    if end:
+        millis += 1
+    return format_time(from_ms(millis), zone, millis=millis % _SECOND != 0)
 
 
 def _step_label(step: int) -> str:
@@ -388,15 +526,157 @@ def _n(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# Round tick spacings, in seconds: each at most 2.5 times the one before, so
+# the smallest giving at most MAX_TICKS ticks gives at least four.
+_TICK_SECONDS: tuple[int, ...] = (
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+)
+_TICK_SECONDS += (43200, 86400, 172800, 432000, 864000, 1296000, 2592000, 5184000, 7776000)
+_TICK_SECONDS += (15552000, 31536000)
+MAX_TICKS = 10
+
+
+def _wall_ticks(first: int, last: int, step_s: int, zone: tzinfo) -> list[int]:
+    """Instants in [first, last] at round wall-clock times of the zone (multiples of step).
+
+    Under a day: multiples of the step since local midnight; a day or more:
+    local midnights whose day number is a multiple of the step in days. A
+    wall time that a DST change skips or repeats is taken once, at fold=0.
+    """
+    begin = from_ms(first).astimezone(zone).replace(tzinfo=None)
+    midnight = begin.replace(hour=0, minute=0, second=0, microsecond=0)
+    if step_s < 86400:
+        k = -(-int((begin - midnight).total_seconds()) // step_s)
+        wall = midnight + timedelta(seconds=k * step_s)
+        step = timedelta(seconds=step_s)
+    else:
+        days = step_s // 86400
+        ordinal = midnight.toordinal()
+        wall = datetime.fromordinal(ordinal + (-ordinal) % days)
+        step = timedelta(days=days)
+    ticks: list[int] = []
+    while True:
+        at = epoch_ms(wall.replace(tzinfo=zone))
+        if at > last:
+            return ticks
+        if at >= first and (not ticks or at > ticks[-1]):
+            ticks.append(at)
+        wall += step
+
+
+def time_ticks(first: int, last: int, zone: tzinfo = UTC) -> list[tuple[int, str, str]]:
+    """Axis ticks: (instant, time label, date label or ""), at round times in the zone.
+
+    At least four for a range of four seconds or more, at most MAX_TICKS.
+    Labels are clean ("14:30", "14:30:15", "Nov 20"): the zone is named in
+    the caption. The date is written under the first tick and where the day
+    changes.
+    """
+    span_s = (last + 1 - first) / _SECOND
+    chosen: list[int] = []
+    step_s = _TICK_SECONDS[-1]
+    for step_s in _TICK_SECONDS:
+        if span_s / step_s > MAX_TICKS + 1:
+            continue
+        chosen = _wall_ticks(first, last, step_s, zone)
+        if len(chosen) <= MAX_TICKS:
+            break
+    else:
+        # Longer than MAX_TICKS years: its ends only.
+        chosen, step_s = [first, last], 86400
+    ticks = []
+    day = None
+    for at in chosen:
+        local = from_ms(at).astimezone(zone)
+        if step_s >= 86400:
+            ticks.append((at, local.strftime("%b %d"), ""))
+            continue
+        text = local.strftime("%H:%M:%S" if step_s < 60 else "%H:%M")
+        date = local.strftime("%b %d") if local.date() != day else ""
+        day = local.date()
+        ticks.append((at, text, date))
+    return ticks
+
+
+def count_ticks(peak: int) -> list[int]:
+    """Round counts for the y axis up to the peak (1, 2 or 5 times a power of ten), 0 first."""
+    step = 1
+    while peak // step > 3:
+        step = _next_round(step)
+    return list(range(0, max(peak, 0) + 1, step))
+
+
+def _next_round(step: int) -> int:
+    digits = str(step)
+    lead, zeros = int(digits[0]), len(digits) - 1
+    return {1: 2, 2: 5, 5: 10}[lead] * 10**zeros
+
+
 def zoom_url(events_path: str, query: EventQuery, bucket: Bucket) -> str:
     """The timeline narrowed to one bucket, its other filters kept, from the first page."""
     params = canonical_params(replace(query, start=bucket.start, end=bucket.end, offset=0))
     return f"{events_path}?{encode(params)}"
 
 
-def histogram_url(project_id: str, job_id: str, query: EventQuery) -> str:
-    """The histogram of a timeline view: its filters, without its page."""
-    path = reverse("events_histogram", args=[project_id, job_id])
+def zoom_out_url(events_path: str, query: EventQuery, job: Job, now: datetime) -> str | None:
+    """The timeline over a window twice as wide around this one, kept inside the job.
+
+    None for the whole job, which is as wide as it gets; the whole job's URL
+    (no times) when the wider window would cover it.
+    """
+    if query.start is None or query.end is None:
+        return None
+    start, end = epoch_ms(query.start), epoch_ms(query.end)
+    width = end + 1 - start
+    start, end = start - width // 2, end + (width - width // 2)
+    first, last = job_bounds(job, now)
+    if first is not None and start < first:
+        start, end = first, end + (first - start)
+    if end > last:
+        start, end = start - (end - last), last
+    if first is not None and start <= first and end >= last:
+        params = canonical_params(replace(query, start=None, end=None, offset=0))
+        return f"{events_path}?{encode(params)}" if params else events_path
+    # Whole seconds read and link cleanly; the window only grows by it.
+    start, end = start // _SECOND * _SECOND, min(_second_end(end), last)
+    zoomed = replace(query, start=from_ms(start), end=from_ms(end), offset=0)
+    return f"{events_path}?{encode(canonical_params(zoomed))}"
+
+
+def select_url(events_path: str, query: EventQuery) -> str:
+    """The timeline over a range dragged across the bars, for histogram.js to set its times.
+
+    Its start_time and end_time are placeholders, replaced in place (the
+    parameters keep their canonical order).
+    """
+    params = canonical_params(replace(query, start=_EPOCH, end=_EPOCH, offset=0))
+    params["start_time"], params["end_time"] = "START", "END"
+    return f"{events_path}?{encode(params)}"
+
+
+def histogram_url(
+    project_id: str, job_id: str, query: EventQuery, name: str = "events_histogram"
+) -> str:
+    """The histogram of a timeline view: its filters, without its page.
+
+    `name` "events_histogram_page" gives the page that shows it without JavaScript.
+    """
+    path = reverse(name, args=[project_id, job_id])
     params = canonical_params(replace(query, offset=0))
     return f"{path}?{encode(params)}" if params else path
 
@@ -409,7 +689,8 @@ def chart(
     levels: tuple[str, ...],
     zone: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """What the template draws: bars with their links, titles and stacked segments.
+    """What the template draws: bars with their links, titles and stacked segments,
+    the warning and error strip under them, and the axes with their labels.
 
     Times are printed in `zone` (the viewer's); the buckets stay cut at UTC
     multiples of the step.
@@ -419,6 +700,7 @@ def chart(
     plot_width, plot_height = PLOT_RIGHT - PLOT_LEFT, PLOT_BOTTOM - PLOT_TOP
     peak = max((sum(c.values()) for c in counts), default=0)
     stacked = [level for level in STACK_ORDER if level in levels]
+    strip = [level for level in STRIP_LEVELS if level in levels]
     bars = []
     for bucket, by_level in zip(buckets, counts, strict=True):
         x = PLOT_LEFT + (bucket.start_ms - first) / span * plot_width
@@ -436,6 +718,11 @@ def chart(
             segments.append(
                 {"level": level, "fill": FILLS[level], "y": _n(top), "height": _n(height)}
             )
+        marks = [
+            {"level": level, "fill": FILLS[level], "y": STRIP_TOP + row * STRIP_ROW}
+            for row, level in enumerate(strip)
+            if by_level[level]
+        ]
         label_counts = ", ".join(f"{by_level[level]} {level}" for level in stacked)
         title = (
             f"{_moment(bucket.start_ms, zone=zone)} to "
@@ -448,12 +735,25 @@ def chart(
                 "url": zoom_url(events_path, query, bucket),
                 "title": title,
                 "total": total,
+                "start": format_instant(bucket.start),
+                "end": format_instant(bucket.end),
                 "x": _n(x + gap / 2),
                 "width": _n(max(width - gap, 0.5)),
                 "segments": segments,
+                "marks": marks,
             }
         )
     totals = {level: sum(c[level] for c in counts) for level in stacked}
+    y_ticks = [
+        {"y": _n(PLOT_BOTTOM - n / max(peak, 1) * plot_height), "label": f"{n:,}"}
+        for n in count_ticks(peak)
+        # The peak has its own label: a round count too close below it would overlap.
+        if not peak or n == 0 or (peak - n) / peak > 0.15
+    ]
+    x_ticks = [
+        {"x": _n(PLOT_LEFT + (at - first) / span * plot_width), "time": text, "date": date}
+        for at, text, date in time_ticks(first, last, zone)
+    ]
     return {
         "bars": bars,
         "total": sum(totals.values()),
@@ -461,9 +761,17 @@ def chart(
             {"level": level, "fill": FILLS[level], "count": totals[level]}
             for level in reversed(stacked)
         ],
+        "strip": [
+            {"level": level, "label": STRIP_LABELS[level], "y": STRIP_TOP + row * STRIP_ROW}
+            for row, level in enumerate(strip)
+        ],
         "peak": peak,
+        "peak_label": f"{peak:,}",
+        "y_ticks": y_ticks,
+        "x_ticks": x_ticks,
         "range_start": _moment(first, zone=zone),
         "range_end": _moment(last, end=True, zone=zone),
+        "first_ms": first,
         "box": {
             "width": WIDTH,
             "height": HEIGHT,
@@ -472,7 +780,10 @@ def chart(
             "top": PLOT_TOP,
             "bottom": PLOT_BOTTOM,
             "plot_height": plot_height,
-            "label_y": HEIGHT - 6,
+            "hit_height": STRIP_TOP + len(strip) * STRIP_ROW - PLOT_TOP,
+            "strip_height": STRIP_ROW - 2,
+            "time_y": TIME_Y,
+            "date_y": TIME_Y + 11,
             "y_label_x": PLOT_LEFT - 4,
         },
     }
@@ -491,33 +802,61 @@ def _status(exc: Exception) -> int:
     return 429 if isinstance(exc, BudgetExhausted) else 200
 
 
-@job_view
-@require_GET
-@vary_on_cookie  # the viewer's time zone (zones.py)
-def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+def _histogram(request: HttpRequest, project: Project, job_id: str, template: str) -> HttpResponse:
     project_id = project.project_id
     zone = viewer_zone(request)
     form = EventFiltersForm(request.GET, zone=zone.tz)
+    events_path = reverse("events", args=[project_id, job_id])
+    # The chart alone swaps into the timeline's results; on its own page its
+    # links are plain navigation.
+    fragment = template.endswith("#chart")
+    context: dict[str, Any] = {"project_id": project_id, "job_id": job_id, "fragment": fragment}
     if not form.is_valid():
-        return render(request, TEMPLATE, {"failure": "These filters cannot be used."}, status=400)
+        context.update(failure="These filters cannot be used.", back_url=events_path)
+        return render(request, template, context, status=400)
 
     query = replace(form.to_query(), offset=0)
+    params = canonical_params(query)
+    context.update(
+        query=query, back_url=f"{events_path}?{encode(params)}" if params else events_path
+    )
     # The combined level stacks its two levels, as the whole job stacks three.
     levels = levels_of(query.level) or LEVELS
     client = get_client(project)
+    now = timezone.now()
     try:
-        counted = count(client, project_id, job_id, query, levels, timezone.now())
+        counted = count(client, project_id, job_id, query, levels, now)
     except (ModelArtsError, NoRange) as exc:
         reason = exc.message if isinstance(exc, ModelArtsError) else str(exc)
         logger.info("histogram unavailable: %s", type(exc).__name__)
-        response = render(request, TEMPLATE, {"failure": reason}, status=_status(exc))
+        context["failure"] = reason
+        response = render(request, template, context, status=_status(exc))
         if isinstance(exc, ModelArtsError) and exc.retry_after is not None:
             response["Retry-After"] = str(exc.retry_after)
         return response
 
-    events_path = reverse("events", args=[project_id, job_id])
-    context = chart(events_path, query, counted.buckets, counted.counts, levels, zone.tz)
+    context.update(chart(events_path, query, counted.buckets, counted.counts, levels, zone.tz))
     context.update(
-        query=query, step=_step_label(counted.step), source_ignored=counted.source_ignored
+        step=_step_label(counted.step),
+        source_ignored=counted.source_ignored,
+        zone_name=zone.name,
+        zoom_out_url=zoom_out_url(events_path, query, counted.job, now),
+        select_url=select_url(events_path, query),
     )
-    return render(request, TEMPLATE, context)
+    return render(request, template, context)
+
+
+@job_view
+@require_GET
+@vary_on_cookie  # the viewer's time zone (zones.py)
+def histogram(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    """The chart alone, which the timeline's results load after themselves."""
+    return _histogram(request, project, job_id, f"{TEMPLATE}#chart")
+
+
+@job_view
+@require_GET
+@vary_on_cookie
+def histogram_page(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
+    """The chart as a page of its own: the timeline links to it for readers without JavaScript."""
+    return _histogram(request, project, job_id, TEMPLATE)
