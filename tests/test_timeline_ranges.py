@@ -1,7 +1,9 @@
-"""Relative time ranges (range=15m|1h|6h|24h|7d): resolution, 400s, canonical URLs and links."""
+"""Relative time ranges (range=15m|1h|6h|24h|7d): resolution from now or from a finished
+job's last event, 400s, canonical URLs and links."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from eventsui.modelarts import EventQuery
-from eventsui.sandbox.data import DEFAULT_PROJECT_ID, LONG_JOB_ID
+from eventsui.modelarts import EventQuery, get_client
+from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID, LONG_JOB_ID
 from eventsui.timeline.forms import EventFiltersForm, canonical_params
-from eventsui.timeline.ranges import PRESETS, resolve
+from eventsui.timeline.ranges import PRESETS, ago, resolve
 from tests.html_tree import event_rows, html
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +226,11 @@ def test_a_bad_range_by_htmx_swaps_the_form_with_its_message(client: Client) -> 
 
 
 def preset_links(response: Any) -> dict[str, tuple[str, str | None]]:
-    nav = html(response).find("nav", class_="time-presets")
+    return preset_links_of(html(response))
+
+
+def preset_links_of(document: Any) -> dict[str, tuple[str, str | None]]:
+    nav = document.find("nav", class_="time-presets")
     return {a.text: (a.attrs["href"] or "", a.attrs.get("aria-current")) for a in nav.find_all("a")}
 
 
@@ -340,3 +346,172 @@ def test_the_whole_job_has_empty_pickers_and_no_range(client: Client, frozen: da
     document = html(client.get(EVENTS))
     assert document.find("input", id="id_start_time").attrs["value"] == ""
     assert document.find("section", id="results").attrs["data-range"] == ""
+
+
+# -- a finished job: presets count back from its last event ----------------------------
+
+
+ABNORMAL_JOB_ID = "8f9e0d1c-2b3a-4c5d-9e6f-7a8b9c0d1e2f"
+FAILED_EVENTS = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{FAILED_JOB_ID}/events/"
+# The failed sandbox job ran on 2026-11-20 until 02:22:31, its start plus its
+# duration, the second of its last event. Ten days on:
+LAST_EVENT = datetime(2026, 11, 20, 2, 22, 31, tzinfo=UTC)
+TEN_DAYS_ON = datetime(2026, 11, 30, 9, 15, 0, 250_000, tzinfo=UTC)
+
+
+@pytest.fixture
+def ten_days_on(monkeypatch: pytest.MonkeyPatch, settings: Any) -> datetime:
+    """The clock ten days after the failed job ended, and a cache of the test's own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"ranges-{uuid.uuid4().hex}",
+        }
+    }
+    monkeypatch.setattr("django.utils.timezone.now", lambda: TEN_DAYS_ON)
+    return TEN_DAYS_ON
+
+
+def _newest_probe(query: EventQuery) -> bool:
+    return (query.order, query.limit, query.start, query.level) == ("desc", 1, None, None)
+
+
+def test_a_finished_jobs_range_counts_back_from_its_last_event(
+    client: Client, ten_days_on: datetime, event_queries: list[EventQuery]
+) -> None:
+    response = client.get(f"{FAILED_EVENTS}?range=1h")
+
+    assert response.status_code == 200  # canonical as it is: the URL stays range=1h
+    page_query = next(q for q in event_queries if q.start is not None and q.limit == 50)
+    assert (page_query.start, page_query.end) == (LAST_EVENT - timedelta(hours=1), LAST_EVENT)
+    rows = event_rows(response)
+    assert rows, "the last hour of the failed job has events"
+    assert rows[0].find("time").attrs["datetime"] == "2026-11-20T02:22:31Z"
+
+
+def test_a_range_reaches_events_recorded_after_the_jobs_nominal_end(
+    client: Client, ten_days_on: datetime, event_queries: list[EventQuery]
+) -> None:
+    # Never started (duration 0), yet its failure was recorded 2 s after creation.
+    abnormal = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{ABNORMAL_JOB_ID}/events/"
+    newest = get_client().list_events(DEFAULT_PROJECT_ID, ABNORMAL_JOB_ID, EventQuery(limit=1))
+    assert newest.events and newest.events[0].time is not None
+
+    response = client.get(f"{abnormal}?range=15m&level=Error")
+
+    page_query = next(q for q in event_queries if q.start is not None and q.limit == 50)
+    assert page_query.end == newest.events[0].time.astimezone(UTC)
+    assert len(event_rows(response)) == 1
+
+
+def test_the_summary_says_the_range_is_the_last_hour_of_the_job(
+    client: Client, ten_days_on: datetime
+) -> None:
+    summary = html(client.get(f"{FAILED_EVENTS}?range=1h")).find("p", class_="summary")
+
+    assert (
+        "in the last hour of the job, which ended 10 days ago, between "
+        "2026-11-20 01:22:31 UTC and 2026-11-20 02:22:31 UTC" in summary.text
+    )
+
+
+def test_a_running_jobs_summary_still_counts_from_now(client: Client, frozen: datetime) -> None:
+    summary = html(client.get(f"{EVENTS}?range=1h")).find("p", class_="summary")
+
+    assert "in the last hour, between" in summary.text
+    assert "of the job" not in summary.text
+
+
+def test_a_finished_jobs_range_shows_the_same_events_whenever_it_is_opened(
+    client: Client, ten_days_on: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = client.get(f"{FAILED_EVENTS}?range=15m&level=Info")
+    texts = [row.text for row in event_rows(first)]
+    assert texts
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: TEN_DAYS_ON + timedelta(days=30))
+    later = client.get(f"{FAILED_EVENTS}?level=Info&range=15m")
+
+    assert [row.text for row in event_rows(later)] == texts
+    assert "which ended 40 days ago" in html(later).find("p", class_="summary").text
+
+
+def test_a_finished_jobs_share_link_writes_the_times_it_counted_back_to(
+    client: Client, ten_days_on: datetime
+) -> None:
+    document = html(client.get(f"{FAILED_EVENTS}?range=6h&level=Error"))
+
+    url = document.find("input", id="share-url").attrs["value"] or ""
+    assert query_of(url) == {
+        "level": ["Error"],
+        "start_time": ["2026-11-19T20:22:31Z"],
+        "end_time": ["2026-11-20T02:22:31Z"],
+    }
+    # The pickers and the presets agree.
+    assert document.find("input", id="id_end_time").attrs["value"] == "2026-11-20T02:22:31"
+    assert preset_links_of(document)["6 hours"] == (
+        f"{FAILED_EVENTS}?level=Error&range=6h",
+        "true",
+    )
+
+
+def test_a_running_jobs_share_link_still_writes_times_counted_from_now(
+    client: Client, frozen: datetime
+) -> None:
+    url = html(client.get(f"{EVENTS}?range=1h")).find("input", id="share-url").attrs["value"]
+    assert query_of(url or "")["end_time"] == ["2026-11-12T12:00:00Z"]
+
+
+def test_the_last_event_costs_one_events_call_then_nothing(
+    client: Client, ten_days_on: datetime, event_queries: list[EventQuery]
+) -> None:
+    client.get(f"{FAILED_EVENTS}?range=1h")
+    assert len([q for q in event_queries if _newest_probe(q)]) == 1
+    event_queries.clear()
+
+    client.get(f"{FAILED_EVENTS}?range=24h")
+
+    # Cached as long as a finished job's answers.
+    assert [q for q in event_queries if _newest_probe(q)] == []
+
+
+def test_no_range_asks_nothing_for_the_last_event(
+    client: Client, ten_days_on: datetime, event_queries: list[EventQuery]
+) -> None:
+    client.get(FAILED_EVENTS)
+    assert [q for q in event_queries if _newest_probe(q)] == []
+
+
+def test_a_bad_range_of_a_finished_job_asks_nothing(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get(f"{FAILED_EVENTS}?range=1h&start_time=2026-11-20T01:00:00Z")
+    assert response.status_code == 400
+    assert upstream_calls == []
+
+
+def test_the_form_counts_back_from_a_given_end() -> None:
+    form = EventFiltersForm({"range": "15m"}, now=NOW)
+    assert form.is_valid()
+
+    form.count_back_from(LAST_EVENT)
+
+    assert (form.to_query().start, form.to_query().end) == (
+        LAST_EVENT - timedelta(minutes=15),
+        LAST_EVENT,
+    )
+    form.count_back_from(None)
+    assert form.to_query().end == LAST_EVENT
+
+
+@pytest.mark.parametrize(
+    ("delta", "said"),
+    [
+        (timedelta(seconds=1), "1 second"),
+        (timedelta(minutes=3, seconds=5), "3 minutes"),
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(days=10, hours=7), "10 days"),
+    ],
+)
+def test_ago_says_the_largest_whole_unit(delta: timedelta, said: str) -> None:
+    assert ago(NOW - delta, NOW) == said

@@ -142,6 +142,16 @@ class EventFiltersForm(forms.Form):
         """The relative range of a valid form, "" for none."""
         return str(self.cleaned_data.get("range") or "")
 
+    def count_back_from(self, end: datetime | None) -> None:
+        """Resolve a valid form's relative range against `end` (a finished job's last event).
+
+        None leaves it resolved against the clock, as clean() did.
+        """
+        if end is not None and self.range_key:
+            self.cleaned_data["start_time"], self.cleaned_data["end_time"] = resolve(
+                self.range_key, end
+            )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("range"):

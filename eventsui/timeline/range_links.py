@@ -4,13 +4,16 @@
   filters and drop its offset and marked row; the active one is marked.
 - The share link is the view with its resolved range written out
   (start_time/end_time, `range` removed, every other parameter kept), so it
-  shows the same events tomorrow. It is a full URL, built on the server,
-  which knows the resolved range.
+  shows the same events tomorrow. For a running job that is what makes it
+  last; a finished job's `range=1h` is already fixed (it counts back from
+  the job's last event), and its share link names the same events. It is a
+  full URL, built on the server, which knows the resolved range.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -19,7 +22,8 @@ from eventsui.core.forms import encode
 from eventsui.modelarts import EventQuery
 
 from .forms import canonical_params
-from .ranges import PRESETS, RANGES
+from .ranges import PRESETS
+from .ranges import words as range_words
 from .search import LocalFilters
 
 
@@ -86,16 +90,18 @@ def navigation(
     *,
     fold: bool = False,
     local: LocalFilters | None = None,
+    ended: datetime | None = None,
 ) -> dict[str, Any]:
     """What the timeline shows about its range: presets, the range in words, the share link.
 
     `path` is the view's own, from its route (never request.path, which a
-    SCRIPT_NAME can turn into another host's).
+    SCRIPT_NAME can turn into another host's). `ended` is a finished job's
+    last event, which its presets counted back from (ranges.job_end).
     """
     share = share_path(path, query, mark, fold=fold, local=local)
     return {
         "range_key": current,
-        "range_words": RANGES[current].words if current else "",
+        "range_words": range_words(current, ended) if current else "",
         "presets": preset_links(path, query, current, fold=fold, local=local),
         # With the marked row's #anchor, so a shared link lands on it.
         "share_url": request.build_absolute_uri(share) + (f"#{mark}" if mark else ""),

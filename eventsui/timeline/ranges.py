@@ -1,10 +1,21 @@
 """Time ranges of the timeline: the presets, their resolution, and the links that share them.
 
 - `range=15m|1h|6h|24h|7d` in the URL is a relative range: "the last hour".
-  It is resolved against the clock of each request (django.utils.timezone.now,
-  floored to the second, since events carry whole seconds) into the
-  start_time/end_time sent upstream, so Reload shows the latest hour. No
+  For a job that may still run it is resolved against the clock of each
+  request (django.utils.timezone.now, floored to the second, since events
+  carry whole seconds) into the start_time/end_time sent upstream, so Reload
+  shows the latest hour. For a job that has ended it counts back from the
+  job's last event instead ("the last hour of the job"): an hour before now
+  would show nothing for a job that ended ten days ago. That end does not
+  move, so `range=1h` of a finished job shows the same events for ever. No
   range and no start_time/end_time is the whole job, the default.
+- The job's last event (job_end) is the later of its end (Job.ended, from the
+  job record the page asks for anyway, usually cached) and its newest event:
+  one events call, newest first, limit=1, which the cache keeps as long as a
+  finished job's answers. So a preset costs a finished job at most 1 job
+  call + 1 events call more, and nothing on a revisit; a running job nothing
+  beyond the job record. Refused input (400) asks nothing. If ModelArts
+  cannot say, the range counts back from now, as for a running job.
 - `range` with start_time or end_time is refused (400, beside the pickers):
   the URL would mean two things.
 - Links made from a resolved view (pages, row permalinks, histogram bars,
@@ -15,10 +26,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+
+from eventsui.modelarts import EventQuery, ModelArtsError, get_client
+from eventsui.modelarts.projects import Project
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,3 +61,42 @@ def resolve(key: str, now: datetime | None = None) -> tuple[datetime, datetime]:
     moment = timezone.now() if now is None else now
     end = moment.astimezone(UTC).replace(microsecond=0)
     return end - RANGES[key].span, end
+
+
+def job_end(project: Project, job_id: str) -> datetime | None:
+    """A finished job's last event, floored to the second: what its presets count back from.
+
+    None for a job that may still run (its presets count back from now), and
+    when ModelArts cannot say (the events call of the page will tell why).
+    """
+    client = get_client(project)
+    try:
+        job = client.get_job(project.project_id, job_id)
+        if job.ended is None:
+            return None
+        newest = client.list_events(project.project_id, job_id, EventQuery(order="desc", limit=1))
+    except ModelArtsError as exc:
+        logger.info("job end unavailable, ranges count from now: %s", type(exc).__name__)
+        return None
+    # ModelArts records some events after the job's nominal end.
+    last = max([job.ended, *(e.time for e in newest.events[:1] if e.time is not None)])
+    return last.astimezone(UTC).replace(microsecond=0)
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """How long ago moment was, in its largest whole unit: "10 days", "3 hours", "1 minute"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, name in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds >= unit or unit == 1:
+            n = seconds // unit
+            return f"{n} {name}{'' if n == 1 else 's'}"
+    raise AssertionError("unreachable")
+
+
+def words(key: str, ended: datetime | None, now: datetime | None = None) -> str:
+    """The range as the summary says it: "the last hour", or "of the job, which ended ... ago"."""
+    preset = RANGES[key]
+    if ended is None:
+        return preset.words
+    moment = timezone.now() if now is None else now
+    return f"{preset.words} of the job, which ended {ago(ended, moment)} ago"

@@ -31,6 +31,7 @@ from .anchors import anchors
 from .folding import fold_rows
 from .forms import PAGE_SIZES, EventFiltersForm, canonical_params
 from .range_links import navigation as range_navigation
+from .ranges import job_end
 from .search import LocalFilters, context_link_base, read_page
 from .times import format_picker_value
 from .zones import viewer_zone
@@ -184,6 +185,9 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, template, context, partial)
 
+    # A finished job's presets count back from its last event, not from now.
+    ended = job_end(project, job_id) if form.range_key else None
+    form.count_back_from(ended)
     query = form.to_query()
     local = form.local_filters()
     mark = form.cleaned_data["mark"]
@@ -208,7 +212,9 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
         },
     )
     context.update(
-        range_navigation(request, path, query, form.range_key, mark, fold=fold, local=local)
+        range_navigation(
+            request, path, query, form.range_key, mark, fold=fold, local=local, ended=ended
+        )
     )
     # copy_context: the call in the pool's thread carries this request's X-Language.
     heading = (
