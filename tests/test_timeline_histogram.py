@@ -346,13 +346,15 @@ class _CacheClock:
         return self.now
 
 
-def test_a_revisit_of_a_running_job_recounts_only_its_open_buckets(
+def test_a_revisit_of_a_quiet_running_job_asks_only_the_probes(
     client: Client,
     requests_sent: Counter[str],
     fresh_cache: None,
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The long job still runs but wrote its last event days ago: its chart
+    # ends there, so every bucket is closed and cached long.
     from django.core.cache.backends import locmem
 
     clock = _CacheClock()
@@ -363,12 +365,36 @@ def test_a_revisit_of_a_running_job_recounts_only_its_open_buckets(
 
     again = bars(client.get(histogram_path(LONG_JOB_ID)))
 
-    assert [b.start_ms for b in again[:-1]] == [b.start_ms for b in first[:-1]]
-    # The four probes and the last, open bucket of the large level; the small
-    # levels' closed part is cached and their open part is in their probe;
-    # the oldest event was found in the job's first hour, long closed and cached.
-    assert requests_sent["events"] == 4 + 1
+    assert [(b.start_ms, b.end_ms) for b in again] == [(b.start_ms, b.end_ms) for b in first]
+    # The four probes only: the buckets are closed and cached, and the oldest
+    # event was found in the job's first hour, long closed and cached too.
+    assert requests_sent["events"] == 4
     assert requests_sent["job"] == 1
+
+
+def test_a_quiet_running_job_is_drawn_to_its_last_event_and_says_so(client: Client) -> None:
+    response = client.get(histogram_path(LONG_JOB_ID))
+    found = bars(response)
+
+    oldest, newest = window_ends(LONG_JOB_ID)
+    assert (found[0].start_ms, found[-1].end_ms) == (oldest, newest + 999)
+    assert all(b.total for b in found[:3]) and found[-1].total
+    [note] = fragment(response).findall(".//p[@class='histogram-quiet muted']")
+    assert "No events since 2026-11-12 " in "".join(note.itertext())
+
+
+def test_an_active_running_job_is_drawn_to_now(client: Client) -> None:
+    from eventsui.sandbox import data
+
+    job = data.add_synthetic_job(2_000, seed=5, running=True)
+    before = epoch_ms(datetime.now(UTC))
+
+    response = client.get(histogram_path(job.id))
+    found = bars(response)
+
+    assert found[0].start_ms == window_ends(job.id)[0]
+    assert found[-1].end_ms >= before
+    assert fragment(response).findall(".//p[@class='histogram-quiet muted']") == []
 
 
 def test_no_more_than_the_pool_size_of_calls_run_at_once(

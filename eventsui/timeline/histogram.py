@@ -10,7 +10,9 @@ it. The choices made here:
   floored to the second). It is cut to its oldest and newest events, so a
   week-long job that went quiet fills the chart with the days it wrote. A
   window still open (it reaches now: a running job, "the last hour") keeps
-  its end, where new events land. The newest event comes with the probes
+  its end, where new events land, unless it has been silent for longer than
+  it wrote and over an hour: then it ends at its last event and says since
+  when the job has been quiet (quiet()). The newest event comes with the probes
   below; the oldest is free when a probe holds its whole stream, comes with
   the first page of a window read whole, and otherwise costs one limit=1
   call oldest first (for the whole job over its first hour, a window that
@@ -139,6 +141,9 @@ PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 50, 712, 10, 126
 STRIP_TOP, STRIP_ROW = 131, 9
 TIME_Y = 163
 MIN_SEGMENT = 1.5  # a level with any event stays visible
+# A running job's chart runs to now unless it has been silent this long, and
+# longer than it wrote (domain, quiet).
+QUIET_MIN_MS = 3_600_000
 
 
 def from_ms(millis: int) -> datetime:
@@ -203,6 +208,8 @@ class Counted:
     counts: list[dict[str, int]]
     source_ignored: bool
     job: Job
+    # The newest event of an open window that went quiet, where the chart ends.
+    quiet_since: datetime | None = None
 
 
 def _active_ttl_ms() -> int:
@@ -230,9 +237,9 @@ def domain(
 
     The window is start_time/end_time when given, else the whole job. A
     window still open (it reaches now, a running job) ends at its own end,
-    where new events will land; a closed one at the second of its newest
-    event. A window without events keeps its own bounds (the job's create
-    time to its end, or now, for the whole job).
+    where new events will land, unless it went quiet (see quiet()); a closed
+    one at the second of its newest event. A window without events keeps its
+    own bounds (the job's create time to its end, or now, for the whole job).
     """
     open_end = epoch_ms(now)
     if query.start is not None and query.end is not None:
@@ -247,11 +254,25 @@ def domain(
             # ModelArts records some events after the nominal end (a job that
             # failed to be created has duration 0, its failure event seconds later).
             end = max(end, _second_end(epoch_ms(newest)))
-    if end <= open_end - _active_ttl_ms() and newest is not None:
+    closed = end <= open_end - _active_ttl_ms()
+    if newest is not None and (closed or quiet(start, newest, now)):
         end = min(end, _second_end(epoch_ms(newest)))
     if oldest is not None:
         start = max(start, epoch_ms(oldest))
     return start, max(start, end)
+
+
+def quiet(start: int, newest: datetime, now: datetime) -> bool:
+    """Whether an open window went quiet: silent for longer than it wrote, and over QUIET_MIN.
+
+    Drawn to now, a running job that wrote for a day and has been silent for
+    a week would be one bar among many empty ones: the chart ends at its
+    last event instead, and says since when it has been quiet. Its next
+    event, seen by the probes, brings the end back to now.
+    """
+    last = epoch_ms(newest)
+    silence = epoch_ms(now) - last
+    return silence > QUIET_MIN_MS and silence > last - start
 
 
 def job_bounds(job: Job, now: datetime) -> tuple[int | None, int]:
@@ -496,7 +517,18 @@ def _count(counter: _Counter, query: EventQuery, levels: tuple[str, ...], now: d
         for row, page in zip(counts, futures, strict=True):
             row[level] = page.result().total
     ignored = any(p.source_filter_ignored for p in probes)
-    return Counted(buckets, step, counts, ignored, job)
+    silent = newest if newest is not None and end < epoch_ms(now) - _active_ttl_ms() else None
+    # Quiet only where the window itself reaches now (else it simply closed).
+    if silent is not None and _window_end(query, job, now) <= epoch_ms(now) - _active_ttl_ms():
+        silent = None
+    return Counted(buckets, step, counts, ignored, job, silent)
+
+
+def _window_end(query: EventQuery, job: Job, now: datetime) -> int:
+    """Where the window itself ends: its end_time, the job's end, or now."""
+    if query.end is not None:
+        return epoch_ms(query.end)
+    return epoch_ms(now) if job.ended is None else _second_end(epoch_ms(job.ended))
 
 
 # -- the drawing --------------------------------------------------------------------
@@ -841,6 +873,9 @@ def _histogram(request: HttpRequest, project: Project, job_id: str, template: st
         source_ignored=counted.source_ignored,
         zone_name=zone.name,
         zoom_out_url=zoom_out_url(events_path, query, counted.job, now),
+        quiet_since=(
+            _moment(epoch_ms(counted.quiet_since), zone=zone.tz) if counted.quiet_since else ""
+        ),
         select_url=select_url(events_path, query),
     )
     return render(request, template, context)
