@@ -57,8 +57,15 @@ def urls_naming_a_project() -> list[tuple[str, bool]]:
 PROJECT_URLS = urls_naming_a_project()
 
 
+# Values for the other parts of a project's URLs (a task's log names its task).
+OTHER_ARGS = {"task_id": "worker-0"}
+
+
 def project_url(name: str, with_job: bool, project_id: str) -> str:
-    return reverse(name, args=[project_id, FAILED_JOB_ID] if with_job else [project_id])
+    args = [project_id, FAILED_JOB_ID] if with_job else [project_id]
+    pattern = next(p for p in get_resolver().url_patterns if getattr(p, "name", None) == name)
+    extra = [OTHER_ARGS[c] for c in pattern.pattern.converters if c not in ("project_id", "job_id")]
+    return reverse(name, args=[*args, *extra])
 
 
 def events_url(project_id: str) -> str:

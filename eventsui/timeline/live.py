@@ -69,6 +69,7 @@ from eventsui.modelarts.types import MAX_PAGE_SIZE
 
 from .anchors import anchors
 from .forms import EventFiltersForm, canonical_params
+from .search import Highlight
 from .zones import ViewerZone, viewer_zone
 
 POLL_SECONDS = 3
@@ -244,7 +245,7 @@ class LiveForm(EventFiltersForm):
 
 def _poller(request: HttpRequest, zone: ViewerZone, *, state: str, **context: Any) -> str:
     """The next poller, carrying the new rows (printed in the viewer's zone) and a message."""
-    context = {"message": "", "next_url": "", "rows": (), "reload_url": "", **context}
+    context = {"message": "", "next_url": "", "rows": (), "reload_url": "", "hl": None, **context}
     return render_to_string(
         ROWS_TEMPLATE, {**context, "state": state, "zone": zone, "mark": ""}, request
     )
@@ -331,20 +332,25 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     fresh = [(e, a) for e, a in zip(events, ids, strict=True) if a not in cursor.seen]
     shown = fresh if query.order == "asc" else fresh[::-1]
     rows = [(e, a, _permalink(events_path, query, a, fold)) for e, a in shown]
+    # New rows mark the pattern's matches as the page's rows do (live tail
+    # is off under the filters eventsui applies itself, so this is all).
+    hl = Highlight(pattern=query.pattern or "", ignore_case=False)
     following = cursor_after(events, ids, cursor)
     if len(events) >= POLL_LIMIT or len(following.seen) > MAX_SEEN:
         page = canonical_params(query, fold=fold, live=True, relative=relative)
         message = f"Live: stopped. More than {POLL_LIMIT} new events arrived at once."
-        return _stopped(request, zone, message, rows=rows, reload_url=_url(events_path, page))
+        return _stopped(
+            request, zone, message, rows=rows, hl=hl, reload_url=_url(events_path, page)
+        )
     if job is not None and _finished_for_good(job, now):
         message = f"Live: stopped. The job has finished ({job.phase})."
-        return _stopped(request, zone, message, rows=rows)
+        return _stopped(request, zone, message, rows=rows, hl=hl)
     if window_over:
         message = "Live: stopped. The chosen time window has ended."
-        return _stopped(request, zone, message, rows=rows)
+        return _stopped(request, zone, message, rows=rows, hl=hl)
     if not rows:
         metrics.record_live_poll("nothing_new")
         return HttpResponse(status=204)
     next_url = poll_url(project_id, job_id, query, following, fold=fold, relative=relative)
     metrics.record_live_poll("new_rows")
-    return HttpResponse(_poller(request, zone, state="on", next_url=next_url, rows=rows))
+    return HttpResponse(_poller(request, zone, state="on", next_url=next_url, rows=rows, hl=hl))
