@@ -179,6 +179,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # intcomma: counts with thousands separators in the active language's way.
+    "django.contrib.humanize",
     "django_htmx",
     "template_partials",
     "axes",

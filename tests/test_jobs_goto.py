@@ -10,7 +10,10 @@ from django.test import Client
 from django.urls import reverse
 
 from eventsui.jobs.forms import find_job_id
-from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
+from eventsui.modelarts.budget import BudgetExhausted
+from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts.types import Job, JobPage
+from eventsui.sandbox.data import COMPLETED_JOB_ID, DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from tests.html_tree import Node, html
 
 GOTO = reverse("job_goto", args=[DEFAULT_PROJECT_ID])
@@ -66,7 +69,8 @@ def test_it_finds_the_first_uuid_else_takes_a_bare_job_id(text: str, job_id: str
         (f"  {JOB}\n", JOB),
         (f"{CONSOLE}#/trainingJobs/trainingJobDetail?jobId={JOB}", JOB),
         (f"{CONSOLE}#/trainingJobs/detail/{JOB}", JOB),
-        ("my-training_job-1", "my-training_job-1"),
+        # Longer than a job name can be: only an id.
+        ("j" * 65, "j" * 65),
     ],
 )
 def test_it_redirects_to_the_jobs_events_without_asking_upstream(
@@ -183,3 +187,112 @@ def test_another_project_answers_404(client: Client, upstream_calls: list[tuple[
 
 def test_only_get_is_allowed(client: Client) -> None:
     assert client.post(GOTO, {"job": JOB}).status_code == 405
+
+
+# -- a job's name ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def job_searches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The ListTrainingJobs calls made, by their keyword arguments; answered by the sandbox."""
+    searches: list[dict[str, Any]] = []
+    original = ModelArtsClient.list_jobs
+
+    def spy(self: ModelArtsClient, project_id: str, **kwargs: Any) -> Any:
+        searches.append(kwargs)
+        return original(self, project_id, **kwargs)
+
+    monkeypatch.setattr(ModelArtsClient, "list_jobs", spy)
+    return searches
+
+
+def test_a_name_only_one_job_has_goes_to_its_events_after_one_search(
+    client: Client, job_searches: list[dict[str, Any]]
+) -> None:
+    response = client.get(goto("bert-base"))
+
+    assert response.status_code == 302
+    assert response["Location"] == events(COMPLETED_JOB_ID)
+    assert [(s["name"], s["limit"]) for s in job_searches] == [("bert-base", 50)]
+
+
+def test_a_name_several_jobs_contain_lists_them_each_linking_to_its_events(
+    client: Client, job_searches: list[dict[str, Any]]
+) -> None:
+    response = client.get(goto("finetune"))
+
+    assert response.status_code == 200
+    results = html(response).find("section", id="results")
+    assert results.find("h2").text == "2 jobs whose names contain “finetune”"
+    links = {a.text: a.attrs["href"] for a in results.find("table").find_all("a")}
+    assert links == {
+        "whisper-finetune": events("a1f0c3e2-0002-4a5b-8c6d-7e8f9a0b1c2d"),
+        "bert-base-finetune": events(COMPLETED_JOB_ID),
+    }
+    assert len(job_searches) == 1
+
+
+def test_a_name_that_is_exactly_one_jobs_goes_there_though_others_contain_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = (
+        Job(id="b-2", name="bert-v2", phase="Running"),
+        Job(id="b-1", name="bert", phase="Failed"),
+    )
+
+    def search(self: ModelArtsClient, project_id: str, **kwargs: Any) -> JobPage:
+        return JobPage(count=2, total=9, offset=0, limit=50, jobs=jobs)
+
+    monkeypatch.setattr(ModelArtsClient, "list_jobs", search)
+
+    assert client.get(goto("bert"))["Location"] == events("b-1")
+    assert client.get(goto("ber")).status_code == 200
+
+
+def test_more_matches_than_one_search_holds_link_to_the_jobs_browser(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = tuple(Job(id=f"j-{n}", name=f"sweep-{n}", phase="Completed") for n in range(50))
+
+    def search(self: ModelArtsClient, project_id: str, **kwargs: Any) -> JobPage:
+        return JobPage(count=1234, total=1234, offset=0, limit=50, jobs=jobs)
+
+    monkeypatch.setattr(ModelArtsClient, "list_jobs", search)
+
+    results = html(client.get(goto("sweep"))).find("section", id="results")
+
+    assert results.find("h2").text == "1,234 jobs whose names contain “sweep”"
+    assert len(results.find("tbody").find_all("tr")) == 50
+    more = results.find("p", class_="hint").find("a")
+    assert more.attrs["href"] == (
+        reverse("jobs", args=[DEFAULT_PROJECT_ID]) + "?name=sweep&limit=50"
+    )
+
+
+def test_a_name_no_job_has_says_so_and_offers_it_as_a_job_id(
+    client: Client, job_searches: list[dict[str, Any]]
+) -> None:
+    response = client.get(goto("no-such-job-anywhere"))
+
+    assert response.status_code == 200
+    results = html(response).find("section", id="results")
+    assert results.find("h2").text == "No job's name contains “no-such-job-anywhere”."
+    assert results.find("a").attrs["href"] == events("no-such-job-anywhere")
+    assert len(job_searches) == 1
+
+
+def test_a_failed_name_search_shows_the_upstream_error_with_its_status(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exhausted(self: ModelArtsClient, project_id: str, **kwargs: Any) -> Any:
+        raise BudgetExhausted("No call slot within 1 s.", retry_after=3)
+
+    monkeypatch.setattr(ModelArtsClient, "list_jobs", exhausted)
+
+    response = client.get(goto("bert"))
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3"
+    assert html(response).find("div", class_="upstream-error").find("h2").text == (
+        BudgetExhausted.title
+    )
