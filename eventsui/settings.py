@@ -211,6 +211,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # X-Language for ModelArts calls, from the viewer's Accept-Language.
     "eventsui.core.middleware.modelarts_language",
+    # A view's Http404 answers eventsui's own 404 page even with DEBUG on.
+    "eventsui.core.middleware.OwnNotFoundPage",
     "csp.middleware.CSPMiddleware",
     # Last, as axes asks: turns a refused sign-in into eventsui's lockout page.
     "axes.middleware.AxesMiddleware",

@@ -93,3 +93,19 @@ def test_with_debug_off_an_exception_gives_the_500_page_without_a_traceback(
     )
     for leak in ("secret-detail-of-the-failure", "RuntimeError", "Traceback", "jobs/views.py"):
         assertNotContains(response, leak, status_code=500)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_project_gets_eventsuis_own_404_page_with_debug_on_or_off(
+    settings: Any, upstream_calls: list[tuple[Any, ...]], debug: bool
+) -> None:
+    settings.DEBUG = debug
+
+    response = Client().get("/projects/0123456789abcdef0123456789abcdef/jobs/")
+
+    assert response.status_code == 404
+    assertContains(response, "<h1>Page not found</h1>", status_code=404, html=True)
+    # Not Django's technical page, which lists every URL pattern.
+    assertNotContains(response, "URLconf", status_code=404)
+    assertNotContains(response, "projects/&lt;str:project_id&gt;", status_code=404)
+    assert upstream_calls == []

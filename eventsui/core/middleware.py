@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from eventsui.core.views import page_not_found
 from eventsui.modelarts.language import (
     DEFAULT_LANGUAGE,
     Language,
@@ -49,3 +50,23 @@ def modelarts_language(
         return response
 
     return middleware
+
+
+class OwnNotFoundPage:
+    """An Http404 raised in a view answers eventsui's own 404 page, DEBUG or not.
+
+    With DEBUG=1 (`make run`) Django would show its technical 404 instead,
+    listing every URL pattern, for an unknown project as for a typo. URLs that
+    match no pattern still get that page under DEBUG: that list helps there.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
