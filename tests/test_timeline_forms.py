@@ -143,10 +143,10 @@ def test_it_turns_the_filters_into_a_query_with_aware_times() -> None:
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"limit": "0"}, "limit", "greater than or equal to 1"),
-        ({"limit": "101"}, "limit", "less than or equal to 100"),
-        ({"limit": "abc"}, "limit", "whole number"),
-        ({"limit": "1.5"}, "limit", "whole number"),
+        ({"limit": "0"}, "limit", "0 is not a page size: choose 20, 50 or 100"),
+        ({"limit": "101"}, "limit", "any size from 1 to 100"),
+        ({"limit": "abc"}, "limit", "abc is not a page size"),
+        ({"limit": "1.5"}, "limit", "1.5 is not a page size"),
         ({"offset": "-1"}, "offset", "greater than or equal to 0"),
         ({"offset": str(10**9 + 1)}, "offset", "less than or equal to"),
         ({"offset": "x"}, "offset", "whole number"),

@@ -420,9 +420,9 @@ def test_following_the_redirect_lands_on_the_page(client: Client) -> None:
 
 
 BAD_INPUT = [
-    ("limit=0", "limit", "greater than or equal to 1"),
-    ("limit=101", "limit", "less than or equal to 100"),
-    ("limit=abc", "limit", "Enter a whole number."),
+    ("limit=0", "limit", "0 is not a page size: choose 20, 50 or 100"),
+    ("limit=101", "limit", "101 is not a page size"),
+    ("limit=abc", "limit", "abc is not a page size"),
     ("level=Debug", "level", "Debug is not one of the available choices."),
     ("source=Pod", "source", "Pod is not one of the available choices."),
     ("pattern=" + "x" * 257, "pattern", "at most 256 characters (it has 257)"),
@@ -458,6 +458,44 @@ def test_it_rejects_bad_filters_with_a_message_next_to_the_field(
     assert alert.find("h2").text == "These filters cannot be used"
     assert not document.find_all("table")
     assert upstream_calls == []
+
+
+def test_a_refused_page_size_stays_in_the_box_beside_its_error(
+    client: Client, upstream_calls: list[tuple[Any, ...]]
+) -> None:
+    response = client.get(_url("limit=100000"))
+
+    assert response.status_code == 400
+    box = field_box(html(response), "limit")
+    select = box.find("select", name="limit")
+    options = [(o.attrs["value"], "selected" in o.attrs) for o in select.find_all("option")]
+    assert options == [("20", False), ("50", False), ("100", False), ("100000", True)]
+    assert select.attrs["aria-invalid"] == "true"
+    error = box.find("p", class_="field-error")
+    assert select.attrs["aria-describedby"] == error.attrs["id"]
+    assert error.text == (
+        "100000 is not a page size: choose 20, 50 or 100 "
+        "(a link may ask for any size from 1 to 100)."
+    )
+    assert upstream_calls == []
+
+
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [
+        ("", [("20", False), ("50", True), ("100", False)]),
+        ("limit=100", [("20", False), ("50", False), ("100", True)]),
+        ("limit=020", [("20", True), ("50", False), ("100", False)]),
+        ("limit=37", [("20", False), ("50", False), ("100", False), ("37", True)]),
+    ],
+)
+def test_the_page_size_box_selects_the_urls_size_offered_or_not(
+    client: Client, query: str, options: list[tuple[str, bool]]
+) -> None:
+    response = client.get(_url(query), follow=True)
+
+    select = field_box(html(response), "limit").find("select", name="limit")
+    assert [(o.attrs["value"], "selected" in o.attrs) for o in select.find_all("option")] == options
 
 
 @pytest.mark.parametrize(("query", "name", "message"), BAD_INPUT)

@@ -43,6 +43,38 @@ class InstantField(forms.CharField):
             raise forms.ValidationError(str(exc), code="invalid") from None
 
 
+class PageSizeField(forms.IntegerField):
+    """`limit=`, whose error names the refused value: the page-size box cannot show it."""
+
+    def clean(self, value: Any) -> int | None:
+        try:
+            result: int | None = super().clean(value)
+        except forms.ValidationError:
+            shown = str(value) if len(str(value)) <= 20 else f"{str(value)[:20]}…"
+            sizes = ", ".join(str(size) for size in PAGE_SIZES[:-1])
+            raise forms.ValidationError(
+                f"{shown} is not a page size: choose {sizes} or {PAGE_SIZES[-1]} "
+                f"(a link may ask for any size from 1 to {MAX_PAGE_SIZE}).",
+                code="page_size",
+            ) from None
+        return result
+
+
+def page_size_options(form: forms.Form) -> list[tuple[str, bool]]:
+    """The page-size box's options as (value, selected): the offered sizes, plus
+    the URL's own when it is another (a valid 37, or a refused 100000 beside its
+    error), so the box shows what the page was asked for."""
+    value = form["limit"].value()
+    current = str(value).strip() if value not in (None, "") else str(DEFAULT_PAGE_SIZE)
+    offered = [str(size) for size in PAGE_SIZES]
+    if current.isdigit() and current.lstrip("0") in offered:
+        current = current.lstrip("0")
+    options = [(size, size == current) for size in offered]
+    if current not in offered:
+        options.append((current, True))
+    return options
+
+
 class EventFiltersForm(forms.Form):
     level = LevelField()
     source = SpellingChoiceField(spellings=SOURCES, empty_label="Any source")
@@ -62,7 +94,7 @@ class EventFiltersForm(forms.Form):
     order = forms.ChoiceField(
         choices=[("desc", "Newest first"), ("asc", "Oldest first")], required=False
     )
-    limit = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    limit = PageSizeField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
     # Filters eventsui applies itself over ModelArts' pages (search.py).
     worker = forms.RegexField(
@@ -101,6 +133,10 @@ class EventFiltersForm(forms.Form):
     )
     # Nor this: follow new events as they arrive, for a running job (live.py).
     live = forms.ChoiceField(choices=[("0", "Off"), ("1", "On")], required=False, label="Live")
+
+    def page_size_options(self) -> list[tuple[str, bool]]:
+        """The page-size box's options, the URL's own among them (page_size_options)."""
+        return page_size_options(self)
 
     def __init__(
         self, *args: Any, zone: tzinfo = UTC, now: datetime | None = None, **kwargs: Any
