@@ -197,6 +197,10 @@ MIDDLEWARE = [
     # ETag from the body and 304 for If-None-Match, pages and htmx fragments alike.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language: the django_language cookie (the header's switch),
+    # else Accept-Language, else LANGUAGE_CODE. No URL prefixes: a shared link
+    # shows the same events in each reader's own language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -209,7 +213,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # X-Language for ModelArts calls, from the viewer's Accept-Language.
+    # X-Language for ModelArts calls, from the language LocaleMiddleware chose.
     "eventsui.core.middleware.modelarts_language",
     # A view's Http404 answers eventsui's own 404 page even with DEBUG on.
     "eventsui.core.middleware.OwnNotFoundPage",
@@ -229,6 +233,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eventsui.core.context_processors.upstream",
@@ -244,6 +249,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
+# The languages of the pages (README, "Languages"); X-Language follows them.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switch's choice outlives the browser session
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from eventsui.access import views as access_views
+from eventsui.core import language as core_language
 from eventsui.core import views as core_views
 from eventsui.failures import views as failures_views
 from eventsui.jobs import goto as jobs_goto
@@ -22,6 +23,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
+    path("language/", core_language.set_language, name="set_language"),
     # Sign-in pages answer only when EVENTSUI_AUTH asks for them; the admin
     # (grants, users, groups) is for staff in every mode.
     path("accounts/", include("eventsui.access.urls")),

@@ -11,10 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.test import Client, RequestFactory
 
-from eventsui.core.middleware import language_for
+from eventsui.core.middleware import language_for, modelarts_language
 from eventsui.modelarts.cache import CachedModelArtsClient
 from eventsui.modelarts.client import ClientConfig, ModelArtsClient
 from eventsui.modelarts.language import current_language, iterate_in_language, use_language
@@ -49,8 +52,9 @@ def upstream() -> Iterator[responses.RequestsMock]:
         # Languages ModelArts does not offer are skipped.
         ("fr, zh;q=0.8", "zh-cn"),
         ("de, en;q=0.5, zh;q=0.4", "en-us"),
-        # q=0 means "not this one".
-        ("zh;q=0, fr", "en-us"),
+        # Django's LocaleMiddleware reads q=0 as a low preference, not a refusal:
+        # the page is in Chinese, and X-Language agrees with it.
+        ("zh;q=0, fr", "zh-cn"),
         ("zhx", "en-us"),
         ("garbage;;;q=x", "en-us"),
     ],
@@ -58,7 +62,45 @@ def upstream() -> Iterator[responses.RequestsMock]:
 def test_the_accept_language_header_picks_the_x_language(
     accept_language: str, language: str
 ) -> None:
-    assert language_for(accept_language) == language
+    request = RequestFactory().get("/", headers={"Accept-Language": accept_language})
+    seen: list[str] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.append(current_language())
+        return HttpResponse()
+
+    LocaleMiddleware(modelarts_language(view))(request)
+
+    assert seen == [language]
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept_language", "language"),
+    [
+        ("zh-hans", "en-US", "zh-cn"),
+        ("en", "zh-CN", "en-us"),
+        # A cookie naming no language of eventsui's is ignored.
+        ("fr", "zh-CN", "zh-cn"),
+    ],
+)
+def test_the_language_switchs_cookie_wins_over_the_header(
+    client: Client, upstream, configured, cookie: str, accept_language: str, language: str
+) -> None:
+    upstream.add_callback(responses.GET, EVENTS_URL, callback=_events(3))
+    upstream.get(JOB_URL, json=JOB_BODY)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+
+    response = client.get(PAGE, headers={"Accept-Language": accept_language})
+
+    assert response.status_code == 200
+    assert set(_languages(upstream, EVENTS_URL)) == {language}
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in response["Vary"].split(",")}
+
+
+def test_language_for_maps_the_page_language_to_x_language() -> None:
+    assert language_for("zh-hans") == "zh-cn"
+    assert language_for("en") == "en-us"
+    assert language_for(None) == "en-us"
 
 
 def test_outside_a_request_calls_ask_for_english(upstream) -> None:

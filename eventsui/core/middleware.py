@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation.trans_real import parse_accept_lang_header
 
 from eventsui.core.views import page_not_found
 from eventsui.modelarts.language import (
@@ -17,19 +17,15 @@ from eventsui.modelarts.language import (
 )
 
 
-def language_for(accept_language: str) -> Language:
-    """X-Language for an Accept-Language header: the viewer's best of Chinese and English.
+def language_for(ui_language: str | None) -> Language:
+    """X-Language for the page's language (translation.get_language()): Chinese or English.
 
-    Languages ModelArts does not offer are skipped, so "fr, zh;q=0.8" asks
-    for Chinese; with neither, English.
+    LocaleMiddleware has already chosen it from the django_language cookie
+    (the header's switch), else Accept-Language, else LANGUAGE_CODE; ModelArts
+    answers in the same language as the page around its texts.
     """
-    for tag, quality in parse_accept_lang_header(accept_language):
-        if quality <= 0:
-            continue  # q=0: "not this one"
-        if tag == "zh" or tag.startswith("zh-"):
-            return "zh-cn"
-        if tag == "en" or tag.startswith("en-"):
-            return "en-us"
+    if ui_language and (ui_language == "zh" or ui_language.startswith("zh-")):
+        return "zh-cn"
     return DEFAULT_LANGUAGE
 
 
@@ -39,14 +35,14 @@ def modelarts_language(
     """Calls to ModelArts during a request ask for the viewer's language."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        language = language_for(request.headers.get("Accept-Language", ""))
+        language = language_for(translation.get_language())
         with use_language(language):
             response = get_response(request)
         if isinstance(response, StreamingHttpResponse) and not response.is_async:
             # An export reads ModelArts while it streams, after this returns.
             response.streaming_content = iterate_in_language(response.streaming_content, language)
-        # The same URL may show messages ModelArts translated.
-        patch_vary_headers(response, ("Accept-Language",))
+        # The same URL shows another language for another cookie or header.
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response
 
     return middleware

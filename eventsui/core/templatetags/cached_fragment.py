@@ -3,7 +3,8 @@
 Django's own tag lets a cache backend's exception (Redis down) through and
 fails the page. This one reads and writes through the tolerant helpers of
 eventsui/modelarts/cache.py: a failing cache renders the fragment afresh and
-is logged there, at most once per 30 s. Same arguments and keys as {% cache %}:
+is logged there, at most once per 30 s. Same arguments as {% cache %}; the key
+adds the active language, so each language has its own copy:
 
     {% cached_fragment 300 events_table table_key %}...{% endcached_fragment %}
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from django import template
 from django.core.cache.utils import make_template_fragment_key
 from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.utils import translation
 
 from eventsui.modelarts.tolerant_cache import cache_get, cache_set
 
@@ -33,8 +35,10 @@ class CachedFragmentNode(template.Node):
         self.vary_on = vary_on
 
     def render(self, context: template.Context) -> str:
+        # The page's language too: the fragment's own words are translated.
         key = make_template_fragment_key(
-            self.fragment_name, [var.resolve(context) for var in self.vary_on]
+            self.fragment_name,
+            [*(var.resolve(context) for var in self.vary_on), translation.get_language()],
         )
         fragment = cache_get(key)
         if fragment is None:
