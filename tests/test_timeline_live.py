@@ -135,8 +135,12 @@ def test_the_page_with_live_on_has_the_toggle_checked_and_a_poller(
     tree = html(response)
     assert "checked" in tree.find("input", id="id_live").attrs
     status = tree.find("p", id="live-tail-status")
-    assert status.text == "Live: on. New events are added as they arrive."
+    # Without JavaScript nothing follows: live.js switches the line on.
+    assert status.text == "Live tail needs JavaScript: reload the page to see new events."
+    assert status.attrs["data-live"] == "stopped"
+    assert status.attrs["data-live-on"] == "Live: on. New events are added as they arrive."
     assert status.attrs["aria-live"] == "polite"
+    assert not tree.find_all("noscript")
     poll = poller(response)
     assert poll.attrs["hx-trigger"] == "livepoll"
     assert poll.attrs["hx-target"] == "this"
@@ -273,6 +277,49 @@ def test_the_next_poll_continues_from_the_newest_row_it_got(client: Client, cloc
 
     assert messages(rows_of(second)) == sandbox_messages(after_first, clock.now)[::-1]
     assert not set(got) & set(messages(rows_of(second)))
+
+
+def number(node: Node) -> int:
+    return int(node.text.replace(",", ""))
+
+
+def test_the_pages_counts_move_with_the_new_rows_out_of_band(client: Client, clock: Clock) -> None:
+    page = client.get(PAGE, {"live": "1"})
+    summary = html(page).find("p", class_="summary")
+    total = number(summary.find("strong", id="summary-total"))
+    assert total > 1000 and "," in summary.find("strong", id="summary-total").text
+    showing = summary.find("span", id="summary-showing")
+    assert showing.text == f"Showing events 1–50 of {total:,}."
+    clock.advance(7)
+
+    response = client.get(poll_url(page))
+
+    answer, new = html(response), len(rows_of(response))
+    assert new
+    swapped = {
+        node.attrs["id"]: node.text
+        for node in answer.children
+        if isinstance(node, Node) and node.attrs.get("hx-swap-oob") == "true"
+    }
+    assert swapped == {
+        "summary-total": f"{total + new:,}",
+        "summary-showing": f"Showing events 1–{50 + new} of {total + new:,}.",
+    }
+    query = parse_qs(urlsplit(answer.find("div", id="live-tail-poll").attrs["hx-get"] or "").query)
+    assert (query["total"], query["to"]) == ([str(total + new)], [str(50 + new)])
+
+
+def test_a_poll_from_a_page_without_counts_swaps_none(client: Client, clock: Clock) -> None:
+    page = client.get(PAGE, {"live": "1"})
+    clock.advance(7)
+    url = poll_url(page).replace("&total=", "&was_total=").replace("&to=", "&was_to=")
+    old = {k: v for k, v in parse_qs(urlsplit(url).query).items() if not k.startswith("was_")}
+
+    answer = client.get(POLL, {k: v[0] for k, v in old.items()})
+
+    assert answer.status_code == 200
+    assert rows_of(answer)
+    assert "hx-swap-oob" not in answer.content.decode()
 
 
 def test_a_poll_with_nothing_new_answers_204(client: Client, clock: Clock) -> None:

@@ -27,6 +27,10 @@ never the page again. The choices made here:
   why), except a job that is gone or a query ModelArts refuses: those stop.
 - Bad filters or cursor answer 400 with a stopped poller, and nothing is asked
   of ModelArts; so do bad ids (job_view).
+- The page's counts move with the rows: the poller's URL carries the page's
+  total and its last row's number (total=, to=), and an answer with new rows
+  swaps both, raised by the rows' number, into the summary out of band
+  (hx-swap-oob): "Showing events 1-53 of 30,003" moves without an extra call.
 - Live tail follows the newest end of the events: page one newest first, the
   last page oldest first, and a time window that has not ended. Elsewhere the
   page says so and links to the newest page.
@@ -161,6 +165,18 @@ def newest_page_query(query: EventQuery, total: int) -> EventQuery:
     return replace(query, offset=(total - 1) // query.limit * query.limit)
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The summary's moving numbers: events in all, the first and last shown rows' numbers."""
+
+    total: int
+    first: int
+    to: int
+
+    def plus(self, new: int) -> Counts:
+        return Counts(self.total + new, self.first, self.to + new)
+
+
 def poll_url(
     project_id: str,
     job_id: str,
@@ -169,10 +185,13 @@ def poll_url(
     *,
     fold: bool = False,
     relative: str = "",
+    counts: Counts | None = None,
 ) -> str:
     """The live endpoint for this page's filters (and its view state), from cursor on."""
     params = canonical_params(query, fold=fold, relative=relative)
     params["after"] = cursor.encode()
+    if counts is not None:
+        params["total"], params["to"] = str(counts.total), str(counts.to)
     return _url(reverse("events_live", args=[project_id, job_id]), params)
 
 
@@ -221,7 +240,15 @@ def page_context(
     return {
         "state": "on",
         "order": query.order,
-        "poll_url": poll_url(project_id, job_id, query, cursor, fold=fold, relative=relative),
+        "poll_url": poll_url(
+            project_id,
+            job_id,
+            query,
+            cursor,
+            fold=fold,
+            relative=relative,
+            counts=Counts(page.total, query.offset + 1, query.offset + len(page.events)),
+        ),
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -233,6 +260,14 @@ class LiveForm(EventFiltersForm):
     """The timeline's filters and the cursor a poll continues from."""
 
     after = forms.CharField(max_length=2000, strip=False)
+    # The page's counts (Counts); a poller from before they were carried has none.
+    total = forms.IntegerField(min_value=0, max_value=10**12, required=False)
+    to = forms.IntegerField(min_value=0, max_value=10**12, required=False)
+
+    def counts(self) -> Counts | None:
+        total, to = self.cleaned_data.get("total"), self.cleaned_data.get("to")
+        first = (self.cleaned_data.get("offset") or 0) + 1
+        return None if total is None or to is None else Counts(total, first, to)
 
     def clean_after(self) -> Cursor:
         try:
@@ -245,7 +280,15 @@ class LiveForm(EventFiltersForm):
 
 def _poller(request: HttpRequest, zone: ViewerZone, *, state: str, **context: Any) -> str:
     """The next poller, carrying the new rows (printed in the viewer's zone) and a message."""
-    context = {"message": "", "next_url": "", "rows": (), "reload_url": "", "hl": None, **context}
+    context = {
+        "message": "",
+        "next_url": "",
+        "rows": (),
+        "reload_url": "",
+        "hl": None,
+        "counts": None,
+        **context,
+    }
     return render_to_string(
         ROWS_TEMPLATE, {**context, "state": state, "zone": zone, "mark": ""}, request
     )
@@ -307,6 +350,7 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
         return _stopped(request, zone, message, status=400)
     query, cursor = form.to_query(), form.cleaned_data["after"]
     fold, relative = form.cleaned_data["fold"] == "1", form.range_key
+    counts = form.counts()
     client = get_client(project)
     try:
         job: Job | None = client.get_job(project_id, job_id)
@@ -322,7 +366,9 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     except ModelArtsError as exc:
         # Likely to pass on a later try: poll on from the same cursor.
         message = f"Live: on, but the last check failed. {exc.message} Trying again."
-        same = poll_url(project_id, job_id, query, cursor, fold=fold, relative=relative)
+        same = poll_url(
+            project_id, job_id, query, cursor, fold=fold, relative=relative, counts=counts
+        )
         content = _poller(request, zone, state="on", message=message, next_url=same)
         metrics.record_live_poll("failed")
         return HttpResponse(content, status=exc.status)
@@ -335,22 +381,32 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     # New rows mark the pattern's matches as the page's rows do (live tail
     # is off under the filters eventsui applies itself, so this is all).
     hl = Highlight(pattern=query.pattern or "", ignore_case=False)
+    counts = counts.plus(len(rows)) if counts is not None else None
     following = cursor_after(events, ids, cursor)
     if len(events) >= POLL_LIMIT or len(following.seen) > MAX_SEEN:
         page = canonical_params(query, fold=fold, live=True, relative=relative)
         message = f"Live: stopped. More than {POLL_LIMIT} new events arrived at once."
         return _stopped(
-            request, zone, message, rows=rows, hl=hl, reload_url=_url(events_path, page)
+            request,
+            zone,
+            message,
+            rows=rows,
+            hl=hl,
+            counts=counts,
+            reload_url=_url(events_path, page),
         )
     if job is not None and _finished_for_good(job, now):
         message = f"Live: stopped. The job has finished ({job.phase})."
-        return _stopped(request, zone, message, rows=rows, hl=hl)
+        return _stopped(request, zone, message, rows=rows, hl=hl, counts=counts)
     if window_over:
         message = "Live: stopped. The chosen time window has ended."
-        return _stopped(request, zone, message, rows=rows, hl=hl)
+        return _stopped(request, zone, message, rows=rows, hl=hl, counts=counts)
     if not rows:
         metrics.record_live_poll("nothing_new")
         return HttpResponse(status=204)
-    next_url = poll_url(project_id, job_id, query, following, fold=fold, relative=relative)
+    next_url = poll_url(
+        project_id, job_id, query, following, fold=fold, relative=relative, counts=counts
+    )
     metrics.record_live_poll("new_rows")
-    return HttpResponse(_poller(request, zone, state="on", next_url=next_url, rows=rows, hl=hl))
+    content = _poller(request, zone, state="on", next_url=next_url, rows=rows, hl=hl, counts=counts)
+    return HttpResponse(content)

@@ -182,8 +182,9 @@
     shown = "";
     var poll = poller();
     if (!live || !poll) return;
+    // The page says live tail needs JavaScript; with it running, it is on.
     var status = document.getElementById("live-tail-status");
-    onText = status ? status.textContent : "";
+    onText = (status && status.getAttribute("data-live-on")) || "";
     // Rows put above the reader must not make the browser scroll to keep its place.
     document.documentElement.classList.add("live-tail-on");
     var seconds = Number(live.getAttribute("data-live-seconds")) || 3;
