@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 from eventsui.access.grants import visible_project
 from eventsui.modelarts import Project
@@ -42,9 +43,9 @@ def job_view(view: JobView) -> Callable[[HttpRequest, str, str], HttpResponseBas
     @wraps(view)
     def checked(request: HttpRequest, project_id: str, job_id: str) -> HttpResponseBase:
         if not is_project_id(project_id):
-            return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
+            return bad_identifier(request, _("project id"), _("1-64 letters, digits and hyphens"))
         if not is_job_id(job_id):
-            return bad_identifier(request, "job id", "letters, digits, '-' and '_'")
+            return bad_identifier(request, _("job id"), _("letters, digits, '-' and '_'"))
         return view(request, project_or_404(request, project_id), job_id)
 
     return checked

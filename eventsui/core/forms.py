@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django_stubs_ext import StrOrPromise
 
 
 class SpellingChoiceField(forms.ChoiceField):
     """A choice that accepts any letter case and keeps the upstream's spelling."""
 
-    def __init__(self, *, spellings: tuple[str, ...], empty_label: str) -> None:
+    def __init__(self, *, spellings: tuple[str, ...], empty_label: StrOrPromise) -> None:
         super().__init__(choices=[("", empty_label), *((s, s) for s in spellings)], required=False)
         self.valid_spellings = spellings
 

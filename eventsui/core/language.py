@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import get_script_prefix
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -44,9 +45,14 @@ def return_url(request: HttpRequest) -> str:
         return _local(referer) or "/" if _safe(request, referer) else "/"
     if not (_safe(request, next_url) and next_url.startswith("/")):
         return "/"
-    if _safe(request, referer) and urlsplit(referer).path == urlsplit(next_url).path:
+    # `next` is the page's path_info (no SCRIPT_NAME in the page, which could
+    # make a link name another host); a safe script prefix goes back in front.
+    prefixed = get_script_prefix().rstrip("/") + next_url
+    if not (_safe(request, prefixed) and prefixed.startswith("/")):
+        prefixed = next_url
+    if _safe(request, referer) and urlsplit(referer).path == urlsplit(prefixed).path:
         return _local(referer)
-    return _local(next_url) or "/"
+    return _local(prefixed) or "/"
 
 
 @login_not_required

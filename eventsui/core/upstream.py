@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from eventsui.modelarts import ModelArtsError
 
@@ -16,8 +17,9 @@ def bad_identifier(request: HttpRequest, what: str, rule: str) -> HttpResponse:
         "core/error.html",
         {
             "status": 400,
-            "title": f"That is not a valid {what}",
-            "message": f"A {what} is {rule}. Check the link you followed.",
+            "title": _("That is not a valid %(what)s") % {"what": what},
+            "message": _("A %(what)s is %(rule)s. Check the link you followed.")
+            % {"what": what, "rule": rule},
         },
         status=400,
     )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -80,7 +81,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(
         request,
         "core/error.html",
-        {"status": 404, "title": "Page not found", "message": "No page has this address."},
+        {"status": 404, "title": _("Page not found"), "message": _("No page has this address.")},
         status=404,
     )
 
@@ -89,7 +90,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return render(
         request,
         "core/error.html",
-        {"status": 400, "title": "Bad request", "message": "The request could not be read."},
+        {"status": 400, "title": _("Bad request"), "message": _("The request could not be read.")},
         status=400,
     )
 
@@ -101,8 +102,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "core/error.html",
         {
             "status": 500,
-            "title": "Something went wrong in eventsui",
-            "message": "The error has been logged. Try again, or go back.",
+            "title": _("Something went wrong in eventsui"),
+            "message": _("The error has been logged. Try again, or go back."),
         },
         status=500,
     )

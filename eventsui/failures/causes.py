@@ -40,6 +40,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
 from eventsui.modelarts import Event, Job
 
 MAX_EVIDENCE = 8
@@ -51,10 +54,12 @@ Tier = Literal["root", "symptom", "fallback"]
 
 @dataclass(frozen=True)
 class Cause:
+    """A cause as the reader sees it: title, explanation and advice in their language."""
+
     slug: str
-    title: str
-    explanation: str
-    what_to_try: str
+    title: StrOrPromise
+    explanation: StrOrPromise
+    what_to_try: StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -88,105 +93,105 @@ class Rule:
 # fmt: off
 RULES: tuple[Rule, ...] = (
     Rule(
-        Cause("max-duration", "Stopped at its maximum running duration",
-              "ModelArts stopped the job because it ran for the longest time it was allowed.",
-              "Raise the job's maximum running duration, or checkpoint and resume from the "
-              "last checkpoint."),
+        Cause("max-duration", _("Stopped at its maximum running duration"),
+              _("ModelArts stopped the job because it ran for the longest time it was allowed."),
+              _("Raise the job's maximum running duration, or checkpoint and resume from the "
+              "last checkpoint.")),
         "root", "Training job is stopped because it reached the maximum running duration.",
         text=(r"\bmaximum (running )?(duration|time)\b", r"\bmax[_ ]running[_ ](duration|time)\b"),
     ),
     Rule(
-        Cause("preempted", "Preempted",
-              "The job's resources were taken by a job of higher priority.",
-              "Resubmit it, raise its priority, or run it on a dedicated pool."),
+        Cause("preempted", _("Preempted"),
+              _("The job's resources were taken by a job of higher priority."),
+              _("Resubmit it, raise its priority, or run it on a dedicated pool.")),
         "root", "Training job is preempted.",
         text=(r"\bpreempt(ed|ion|ing)?\b",),
     ),
     Rule(
-        Cause("image-pull", "The image could not be pulled",
-              "A node could not pull the job's container image: a wrong name or tag, a "
-              "private image without access, or the registry unreachable.",
-              "Check the image URL and tag in SWR, that it is shared with this account, "
-              "and that the pool's network reaches the registry."),
+        Cause("image-pull", _("The image could not be pulled"),
+              _("A node could not pull the job's container image: a wrong name or tag, a "
+              "private image without access, or the registry unreachable."),
+              _("Check the image URL and tag in SWR, that it is shared with this account, "
+              "and that the pool's network reaches the registry.")),
         "root", '[Pod: modelarts-job-worker-0] Failed to pull image "swr.example/x:1": '
         "ErrImagePull",
         text=(r"\bErrImagePull\b", r"\bImagePullBackOff\b", r"\bFailed to pull image\b",
               r"\bBack-off pulling image\b"),
     ),
     Rule(
-        Cause("data-download", "The code or input could not be downloaded",
-              "A worker failed to download the training code or input from OBS: a "
-              "missing object, no permission (403) or OBS throttling.",
-              "Check that the OBS paths exist, that the job's agency may read them, and "
-              "retry later if OBS was throttling."),
+        Cause("data-download", _("The code or input could not be downloaded"),
+              _("A worker failed to download the training code or input from OBS: a "
+              "missing object, no permission (403) or OBS throttling."),
+              _("Check that the OBS paths exist, that the job's agency may read them, and "
+              "retry later if OBS was throttling.")),
         "root", "[worker-0] Failed to download the training input (parameter: data_url). "
         "Failure cause: OBS 403 Forbidden",
         text=(r"\bFailed to download\b", r"\bOBS\b.{0,120}\b(403|Forbidden|AccessDenied|"
               r"throttl\w*|SlowDown|too many requests)\b", r"\bNoSuch(Key|Bucket)\b"),
     ),
     Rule(
-        Cause("pre-check", "The pre-check failed",
-              "ModelArts checks each node before training starts, and a check failed.",
-              "Read the check's error in the event; resubmit, since a faulty node is "
-              "usually taken out of the pool."),
+        Cause("pre-check", _("The pre-check failed"),
+              _("ModelArts checks each node before training starts, and a check failed."),
+              _("Read the check's error in the event; resubmit, since a faulty node is "
+              "usually taken out of the pool.")),
         "root", "[worker-0] Pre-check failed. Error: the GPU driver is not ready",
         text=(r"\bPre-?check failed\b",),
     ),
     Rule(
-        Cause("out-of-memory", "Out of memory",
-              "A worker ran out of memory (host memory: the kernel killed it with exit "
-              "code 137; or GPU/NPU memory).",
-              "Lower the batch size, use gradient accumulation or mixed precision, or "
-              "pick a flavour with more memory."),
+        Cause("out-of-memory", _("Out of memory"),
+              _("A worker ran out of memory (host memory: the kernel killed it with exit "
+              "code 137; or GPU/NPU memory)."),
+              _("Lower the batch size, use gradient accumulation or mixed precision, or "
+              "pick a flavour with more memory.")),
         "root", "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB",
         text=(r"\bOOMKilled\b", r"\bout of memory\b", r"\bDst tensor is not initialized\b",
               r"\breturn code:? ?(137|247)\b", r"\bexit code:? ?(137|247)\b"),
         exit_codes=frozenset({137, 247}),
     ),
     Rule(
-        Cause("hang", "The job hung",
-              "ModelArts' hang detection saw no process output for the detection time "
-              "(MA_HANG_DETECT_TIME, 30 minutes by default).",
-              "Look for a deadlock or a stuck collective at the end of the log; print "
-              "progress, or raise MA_HANG_DETECT_TIME for long silent steps."),
+        Cause("hang", _("The job hung"),
+              _("ModelArts' hang detection saw no process output for the detection time "
+              "(MA_HANG_DETECT_TIME, 30 minutes by default)."),
+              _("Look for a deadlock or a stuck collective at the end of the log; print "
+              "progress, or raise MA_HANG_DETECT_TIME for long silent steps.")),
         "root", "Training job may be suspended: no output for 30 minutes.",
         text=(r"\bmay be (suspended|hung|hanging)\b", r"\bhang detect", r"\bpossibly hung\b",
               r"\bsuspected (of )?hang"),
     ),
     Rule(
-        Cause("communication", "Communication between workers failed",
-              "NCCL or HCCL collective communication failed: often the consequence of "
-              "another worker dying, otherwise the network between nodes.",
-              "Look for the first worker that failed; if none did first, check the "
-              "network, NCCL_SOCKET_IFNAME and that port 29500 is free."),
+        Cause("communication", _("Communication between workers failed"),
+              _("NCCL or HCCL collective communication failed: often the consequence of "
+              "another worker dying, otherwise the network between nodes."),
+              _("Look for the first worker that failed; if none did first, check the "
+              "network, NCCL_SOCKET_IFNAME and that port 29500 is free.")),
         "symptom", "RuntimeError: NCCL communicator was aborted on rank 1.",
         text=(r"\bcommunicator was aborted\b", r"\b[NH]CCL\b.{0,120}\b(error|abort\w*|fail\w*|"
               r"timeout|timed out)\b", r"\bunhandled system error\b",
               r"\bport 29500\b.{0,40}\bin use\b"),
     ),
     Rule(
-        Cause("scheduling", "No resources to run it",
-              "The job could not be scheduled: no node had the resources it asked for, "
-              "the flavour is sold out, or the quota is used up.",
-              "Pick another flavour or pool, fewer nodes, or wait; ask for more quota "
-              "(ModelArts.0118)."),
+        Cause("scheduling", _("No resources to run it"),
+              _("The job could not be scheduled: no node had the resources it asked for, "
+              "the flavour is sold out, or the quota is used up."),
+              _("Pick another flavour or pool, fewer nodes, or wait; ask for more quota "
+              "(ModelArts.0118).")),
         "symptom", "0/12 nodes are available: 12 Insufficient nvidia.com/gpu.",
         text=(r"\bFailedScheduling\b", r"\b0/\d+ nodes are available\b", r"\bsold out\b",
               r"\bModelArts\.0118\b", r"\bQuotaInsufficient\b", r"\bFailed to be queued\b"),
     ),
     Rule(
-        Cause("user-code", "The training code exited with an error",
-              "A worker's process exited with a non-zero code and nothing more specific "
-              "was found.",
-              "Read the failing worker's log: the traceback before the exit is the reason."),
+        Cause("user-code", _("The training code exited with an error"),
+              _("A worker's process exited with a non-zero code and nothing more specific "
+              "was found."),
+              _("Read the failing worker's log: the traceback before the exit is the reason.")),
         "fallback", "[worker-0] Training finished. Exit code 1.",
         text=(r"\b(exit|return) code:? ?[1-9][0-9]*\b",),
         any_nonzero_exit=True,
     ),
     Rule(
-        Cause("unknown", "Unknown",
-              "Nothing in the events or the task statuses says why.",
-              "Read the job's events and its workers' logs."),
+        Cause("unknown", _("Unknown"),
+              _("Nothing in the events or the task statuses says why."),
+              _("Read the job's events and its workers' logs.")),
         "fallback", "Training job failed.",
     ),
 )

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from eventsui.core.forms import encode
 
@@ -46,22 +47,27 @@ class FailureQuery:
 
 class FailureFiltersForm(forms.Form):
     phase = forms.MultipleChoiceField(
-        choices=[(p, p) for p in FAILED_PHASES], required=False, label="Phase"
+        choices=[(p, p) for p in FAILED_PHASES], required=False, label=_("Phase")
     )
     within = forms.ChoiceField(
-        choices=[("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("all", "Any time")],
+        choices=[
+            ("24h", _("24 hours")),
+            ("7d", _("7 days")),
+            ("30d", _("30 days")),
+            ("all", _("Any time")),
+        ],
         required=False,
-        label="Created within",
+        label=_("Created within"),
     )
-    start = forms.DateField(required=False, label="From", input_formats=["%Y-%m-%d"])
-    end = forms.DateField(required=False, label="To", input_formats=["%Y-%m-%d"])
-    project = forms.MultipleChoiceField(choices=[], required=False, label="Project")
+    start = forms.DateField(required=False, label=_("From"), input_formats=["%Y-%m-%d"])
+    end = forms.DateField(required=False, label=_("To"), input_formats=["%Y-%m-%d"])
+    project = forms.MultipleChoiceField(choices=[], required=False, label=_("Project"))
     cause = forms.ChoiceField(
-        choices=[("", "Any cause"), *((c.slug, c.title) for c in CAUSES)],
+        choices=[("", _("Any cause")), *((c.slug, c.title) for c in CAUSES)],
         required=False,
-        label="Cause",
+        label=_("Cause"),
     )
-    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, label="Page")
+    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, label=_("Page"))
     format = forms.ChoiceField(choices=[("", "page"), ("csv", "csv")], required=False)
 
     def __init__(self, data: Any, projects: list[tuple[str, str]]) -> None:
@@ -84,10 +90,10 @@ class FailureFiltersForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            raise forms.ValidationError("“From” must be on or before “To”.", code="order")
+            raise forms.ValidationError(_("“From” must be on or before “To”."), code="order")
         if (start or end) and data.get("within"):
             raise forms.ValidationError(
-                "Give either “Created within” or “From”/“To”, not both.", code="both"
+                _("Give either “Created within” or “From”/“To”, not both."), code="both"
             )
         return data
 

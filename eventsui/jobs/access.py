@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 from eventsui.core.access import project_or_404
 from eventsui.core.upstream import bad_identifier
@@ -26,7 +27,7 @@ def project_view(view: ProjectView) -> Callable[[HttpRequest, str], HttpResponse
     @wraps(view)
     def checked(request: HttpRequest, project_id: str) -> HttpResponseBase:
         if not is_project_id(project_id):
-            return bad_identifier(request, "project id", "1-64 letters, digits and hyphens")
+            return bad_identifier(request, _("project id"), _("1-64 letters, digits and hyphens"))
         return view(request, project_or_404(request, project_id))
 
     return checked

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from eventsui.core.forms import encode
 from eventsui.modelarts.ids import is_job_id
@@ -63,7 +65,7 @@ class PhasesField(forms.MultipleChoiceField):
     """Repeatable `phase=`, in any letter case; an empty value (Any phase) is dropped."""
 
     def __init__(self) -> None:
-        super().__init__(choices=[(p, p) for p in PHASES], required=False, label="Phase")
+        super().__init__(choices=[(p, p) for p in PHASES], required=False, label=_("Phase"))
 
     def to_python(self, value: Any) -> list[str]:
         spelled = {p.casefold(): p for p in PHASES}
@@ -76,30 +78,34 @@ class PhasesField(forms.MultipleChoiceField):
 
 
 class JobFiltersForm(forms.Form):
-    name = forms.CharField(required=False, label="Name")
+    name = forms.CharField(required=False, label=_("Name"))
     phase = PhasesField()
     limit = forms.IntegerField(
         min_value=1,
         max_value=MAX_LIMIT,
         required=False,
-        label="Page size",
+        label=_("Page size"),
         error_messages={
-            "min_value": f"A page holds 1 to {MAX_LIMIT} jobs.",
-            "max_value": f"A page holds 1 to {MAX_LIMIT} jobs (ModelArts' limit).",
+            "min_value": format_lazy(_("A page holds 1 to {limit} jobs."), limit=MAX_LIMIT),
+            "max_value": format_lazy(
+                _("A page holds 1 to {limit} jobs (ModelArts' limit)."), limit=MAX_LIMIT
+            ),
         },
     )
-    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, label="Page")
+    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, label=_("Page"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["phase"].error_messages["invalid_choice"] = (
-            f"Choose one of {', '.join(PHASES)}."
-        )
+        self.fields["phase"].error_messages["invalid_choice"] = _("Choose one of %(phases)s.") % {
+            "phases": ", ".join(PHASES)
+        }
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
         if name and not NAME_RE.fullmatch(name):
-            raise forms.ValidationError(f"A job name is {NAME_RULE}.", code="invalid")
+            raise forms.ValidationError(
+                _("A job name is %(rule)s.") % {"rule": NAME_RULE}, code="invalid"
+            )
         return name
 
     def to_query(self) -> JobQuery:
@@ -145,10 +151,10 @@ def find_job_id(text: str) -> str | None:
 class GotoForm(forms.Form):
     job = forms.CharField(
         max_length=MAX_GOTO_LENGTH,
-        label="Go to job",
+        label=_("Go to job"),
         error_messages={
-            "required": "Enter a job id, or paste a link to the job from the console.",
-            "max_length": "That is too long to be a job id or a console link.",
+            "required": _("Enter a job id, or paste a link to the job from the console."),
+            "max_length": _("That is too long to be a job id or a console link."),
         },
     )
 
@@ -158,13 +164,17 @@ class GotoForm(forms.Form):
         if job_id is None:
             if "/" in text or "#" in text or "?" in text:
                 raise forms.ValidationError(
-                    "That link names no job: no job id "
-                    "(such as 3faf5c03-aaa1-4cbe-879d-24b05d997347) is in it.",
+                    _(
+                        "That link names no job: no job id "
+                        "(such as 3faf5c03-aaa1-4cbe-879d-24b05d997347) is in it."
+                    ),
                     code="no_job_id",
                 )
             raise forms.ValidationError(
-                "That is not a job id: a job id is letters, digits, '-' and '_', "
-                "such as 3faf5c03-aaa1-4cbe-879d-24b05d997347.",
+                _(
+                    "That is not a job id: a job id is letters, digits, '-' and '_', "
+                    "such as 3faf5c03-aaa1-4cbe-879d-24b05d997347."
+                ),
                 code="invalid",
             )
         return job_id

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from eventsui import metrics
 
@@ -80,7 +82,7 @@ class BudgetExhausted(errors.ModelArtsError):
     """The project's call budget has no slot within the caller's patience."""
 
     status = 429
-    title = "This project's ModelArts budget is used up"
+    title = _("This project's ModelArts budget is used up")
 
 
 @dataclass(frozen=True)
@@ -179,13 +181,16 @@ def spend(project_id: str, *, sleep: Callable[[float], None] = time.sleep) -> No
     if not reserved:
         metrics.record_budget_exhausted(project_id)
         retry_after = max(1, math.ceil(wait - wait_for))
-        raise BudgetExhausted(
-            f"eventsui spends at most {budget.rate:g} ModelArts calls a second for this "
-            f"project (bursts of {budget.burst}), shared by everyone who uses it, and that "
-            f"budget is used up for now. Try again in {retry_after} "
-            f"second{'' if retry_after == 1 else 's'}.",
-            retry_after=retry_after,
-        )
+        message = ngettext(
+            "eventsui spends at most %(rate)s ModelArts calls a second for this project "
+            "(bursts of %(burst)s), shared by everyone who uses it, and that budget is used "
+            "up for now. Try again in %(seconds)s second.",
+            "eventsui spends at most %(rate)s ModelArts calls a second for this project "
+            "(bursts of %(burst)s), shared by everyone who uses it, and that budget is used "
+            "up for now. Try again in %(seconds)s seconds.",
+            retry_after,
+        ) % {"rate": f"{budget.rate:g}", "burst": budget.burst, "seconds": retry_after}
+        raise BudgetExhausted(message, retry_after=retry_after)
     if wait > 0:
         metrics.record_budget_wait(project_id, wait)
         sleep(wait)

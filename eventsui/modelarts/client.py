@@ -22,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import requests
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.exceptions import ReadTimeoutError
@@ -448,7 +449,7 @@ class ModelArtsClient:
         config = self.config
         remaining = deadline - self._clock()
         if remaining <= 0:
-            raise errors.UpstreamTimeout("ModelArts did not answer in time.")
+            raise errors.UpstreamTimeout(_("ModelArts did not answer in time."))
         timeout = (min(config.connect_timeout, remaining), min(config.read_timeout, remaining))
         try:
             response = self.session.request(
@@ -468,21 +469,26 @@ class ModelArtsClient:
             # Not retried: the upstream may be stuck on this very query, and a
             # retry would multiply the reader's wait.
             raise errors.UpstreamTimeout(
-                f"ModelArts did not answer within {config.read_timeout:g} seconds."
+                _("ModelArts did not answer within %(seconds)s seconds.")
+                % {"seconds": f"{config.read_timeout:g}"}
             ) from None
         except requests.ConnectTimeout:
             raise _Retry(
-                errors.UpstreamTimeout("ModelArts could not be reached in time (connect timeout)."),
+                errors.UpstreamTimeout(
+                    _("ModelArts could not be reached in time (connect timeout).")
+                ),
                 None,
             ) from None
         except requests.ConnectionError:
             raise _Retry(
-                errors.UpstreamUnavailable("ModelArts could not be reached (connection failed)."),
+                errors.UpstreamUnavailable(
+                    _("ModelArts could not be reached (connection failed).")
+                ),
                 None,
             ) from None
         except requests.RequestException as exc:
             raise errors.UpstreamUnavailable(
-                f"The request to ModelArts failed ({type(exc).__name__})."
+                _("The request to ModelArts failed (%(kind)s).") % {"kind": type(exc).__name__}
             ) from None
         with response:
             raw = self._read_body(response, deadline, max_body)
@@ -501,7 +507,7 @@ class ModelArtsClient:
         counts as too slow.
         """
         too_slow = errors.UpstreamTimeout(
-            "ModelArts sent its answer too slowly.", upstream_status=response.status_code
+            _("ModelArts sent its answer too slowly."), upstream_status=response.status_code
         )
         limit = self.config.max_body_bytes if max_body is None else max_body
         watchdog = _watchdog.arm(response, deadline - self._clock())
@@ -512,7 +518,7 @@ class ModelArtsClient:
                 size += len(chunk)
                 if size > limit:
                     raise errors.UpstreamUnavailable(
-                        "ModelArts sent a response far larger than any page of results.",
+                        _("ModelArts sent a response far larger than any page of results."),
                         upstream_status=response.status_code,
                     )
                 if self._clock() > deadline:
@@ -525,12 +531,13 @@ class ModelArtsClient:
             # ConnectionError wrapping urllib3's ReadTimeoutError.
             if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
                 raise errors.UpstreamTimeout(
-                    f"ModelArts stopped sending within {self.config.read_timeout:g} seconds.",
+                    _("ModelArts stopped sending within %(seconds)s seconds.")
+                    % {"seconds": f"{self.config.read_timeout:g}"},
                     upstream_status=response.status_code,
                 ) from None
             raise _Retry(
                 errors.UpstreamUnavailable(
-                    "ModelArts dropped the connection mid-answer.",
+                    _("ModelArts dropped the connection mid-answer."),
                     upstream_status=response.status_code,
                 ),
                 None,
@@ -541,7 +548,7 @@ class ModelArtsClient:
             # ChunkedEncodingError, ContentDecodingError: a cut or garbled body.
             raise _Retry(
                 errors.UpstreamUnavailable(
-                    "ModelArts dropped the connection mid-answer.",
+                    _("ModelArts dropped the connection mid-answer."),
                     upstream_status=response.status_code,
                 ),
                 None,
@@ -567,7 +574,8 @@ class ModelArtsClient:
         if 200 <= status < 300:
             if not parsed_json or body is None:
                 raise errors.UpstreamUnavailable(
-                    f"ModelArts answered {status} with a body that is not JSON.",
+                    _("ModelArts answered %(status)s with a body that is not JSON.")
+                    % {"status": status},
                     upstream_status=status,
                     request_id=request_id,
                 )
@@ -586,39 +594,56 @@ class ModelArtsClient:
             final: errors.ModelArtsError
             if status == 429 or code in THROTTLE_CODES:
                 final = errors.UpstreamThrottled(
-                    f"ModelArts is throttling requests{named}; try again in a few seconds.",
+                    _("ModelArts is throttling requests%(code)s; try again in a few seconds.")
+                    % {"code": named},
                     **details,
                 )
             else:
                 final = errors.UpstreamUnavailable(
-                    f"ModelArts answered {status}{named}.", **details
+                    _("ModelArts answered %(status)s%(code)s.") % {"status": status, "code": named},
+                    **details,
                 )
             raise _Retry(final, _retry_after(response.headers.get("Retry-After")))
         if code in JOB_NOT_FOUND_CODES:
-            raise errors.JobNotFound("ModelArts has no training job with this id.", **details)
+            raise errors.JobNotFound(_("ModelArts has no training job with this id."), **details)
         if code in PROJECT_MISMATCH_CODES:
             raise errors.UpstreamAuthError(
-                f"ModelArts says the credentials do not belong to this project{named}.",
+                _("ModelArts says the credentials do not belong to this project%(code)s.")
+                % {"code": named},
                 **details,
             )
         if status == 400:
-            raise errors.UpstreamBadRequest(f"ModelArts refused the request{named}.", **details)
+            raise errors.UpstreamBadRequest(
+                _("ModelArts refused the request%(code)s.") % {"code": named}, **details
+            )
         if status in (401, 403):
             raise errors.UpstreamAuthError(
-                f"ModelArts refused eventsui's credentials or permissions ({status}{named}). "
-                "An operator needs to check the configured credentials and their project.",
+                _(
+                    "ModelArts refused eventsui's credentials or permissions (%(status)s%(code)s). "
+                    "An operator needs to check the configured credentials and their project."
+                )
+                % {"status": status, "code": named},
                 **details,
             )
         if status == 404 and code in API_NOT_FOUND_CODES:
             raise errors.UpstreamUnavailable(
-                f"The configured endpoint has no such API{named}: check MODELARTS_ENDPOINT.",
+                _("The configured endpoint has no such API%(code)s: check MODELARTS_ENDPOINT.")
+                % {"code": named},
                 **details,
             )
         if status == 404:
             if job_call:
-                raise errors.JobNotFound("ModelArts has no training job with this id.", **details)
-            raise errors.NotFound(f"ModelArts answered 404{named}.", **details)
-        raise errors.UpstreamUnavailable(f"ModelArts answered {status}{named}.", **details)
+                raise errors.JobNotFound(
+                    _("ModelArts has no training job with this id."), **details
+                )
+            raise errors.NotFound(
+                _("ModelArts answered %(status)s%(code)s.") % {"status": 404, "code": named},
+                **details,
+            )
+        raise errors.UpstreamUnavailable(
+            _("ModelArts answered %(status)s%(code)s.") % {"status": status, "code": named},
+            **details,
+        )
 
     def _redact(self, text: str) -> str:
         """Remove our own credentials from upstream text before anyone sees it.
@@ -733,7 +758,8 @@ def _apply_source_filter(page: EventPage, source: str | None) -> EventPage:
 
 def _wrong_shape(exc: WrongShape) -> errors.UpstreamUnavailable:
     return errors.UpstreamUnavailable(
-        f"ModelArts answered with data of an unexpected shape ({exc}).", upstream_status=200
+        _("ModelArts answered with data of an unexpected shape (%(problem)s).") % {"problem": exc},
+        upstream_status=200,
     )
 
 

@@ -6,10 +6,12 @@ never a header, a token or a URL with credentials in it.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 class ModelArtsError(Exception):
     status = 502
-    title = "ModelArts failed"
+    title = _("ModelArts failed")
 
     def __init__(
         self,
@@ -35,19 +37,19 @@ class UpstreamBadRequest(ModelArtsError):
     """ModelArts refused the parameters (400)."""
 
     status = 400
-    title = "ModelArts refused the request"
+    title = _("ModelArts refused the request")
 
 
 class JobNotFound(ModelArtsError):
     """The job does not exist; ModelArts says so with 400 ModelArts.2775."""
 
     status = 404
-    title = "Job not found"
+    title = _("Job not found")
 
 
 class NotFound(ModelArtsError):
     status = 404
-    title = "Not found"
+    title = _("Not found")
 
 
 class UpstreamAuthError(ModelArtsError):
@@ -58,37 +60,37 @@ class UpstreamAuthError(ModelArtsError):
     """
 
     status = 502
-    title = "ModelArts rejected eventsui's credentials"
+    title = _("ModelArts rejected eventsui's credentials")
 
 
 class UpstreamThrottled(ModelArtsError):
     status = 502
-    title = "ModelArts is throttling requests"
+    title = _("ModelArts is throttling requests")
 
 
 class UpstreamUnavailable(ModelArtsError):
     """5xx, a refused connection, or a body we cannot read."""
 
     status = 502
-    title = "ModelArts failed"
+    title = _("ModelArts failed")
 
 
 class UpstreamTimeout(ModelArtsError):
     status = 504
-    title = "ModelArts did not answer in time"
+    title = _("ModelArts did not answer in time")
 
 
 class IamRejected(UpstreamAuthError):
     """IAM refused to issue a token for the configured username and password."""
 
-    title = "IAM rejected eventsui's credentials"
+    title = _("IAM rejected eventsui's credentials")
 
 
 class IamUnavailable(UpstreamAuthError):
     """IAM could not be reached or answered with something other than a token."""
 
-    title = "IAM did not issue a token"
+    title = _("IAM did not issue a token")
 
 
 class IamTimeout(UpstreamTimeout):
-    title = "IAM did not answer in time"
+    title = _("IAM did not answer in time")

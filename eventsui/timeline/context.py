@@ -40,6 +40,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -144,12 +145,12 @@ def marked(mark: str) -> Target:
 
 
 class ContextForm(forms.Form):
-    at = InstantField(label="Event time")
+    at = InstantField(label=_("Event time"))
     mark = forms.RegexField(
         regex=ANCHOR_RE,
         max_length=40,
-        label="Event id",
-        error_messages={"invalid": "Enter an event id: ev- and 12 hex digits."},
+        label=_("Event id"),
+        error_messages={"invalid": _("Enter an event id: ev- and 12 hex digits.")},
     )
 
 

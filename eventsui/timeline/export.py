@@ -83,8 +83,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_stubs_ext import StrOrPromise
 
 from eventsui import metrics
 from eventsui.core import shutdown
@@ -536,11 +538,11 @@ def _refused(
     job_id: str,
     *,
     status: int,
-    title: str,
+    title: StrOrPromise,
     problems: list[str] | None = None,
     error: ModelArtsError | None = None,
 ) -> HttpResponse:
-    context = {
+    context: dict[str, Any] = {
         "status": status,
         "title": title,
         "problems": problems or [],
@@ -579,7 +581,7 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
     fmt = request.GET.get("format", "csv").lower()
     form = EventFiltersForm(request.GET)
     if fmt not in CONTENT_TYPES or not form.is_valid():
-        problems = [] if fmt in CONTENT_TYPES else ["Format: choose csv, ndjson or json."]
+        problems = [] if fmt in CONTENT_TYPES else [_("Format: choose csv, ndjson or json.")]
         problems += [
             f"{form[name].label}: {e}" if name != "__all__" else str(e)
             for name, errors in form.errors.items()
@@ -590,7 +592,7 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             project_id,
             job_id,
             status=400,
-            title="This export cannot be made",
+            title=_("This export cannot be made"),
             problems=problems,
         )
 
@@ -601,11 +603,14 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
             project_id,
             job_id,
             status=429,
-            title="Two exports are already running for you",
+            title=_("Two exports are already running for you"),
             problems=[
-                f"eventsui runs at most {MAX_EXPORTS_PER_READER} exports at a time for each "
-                "reader, so that large downloads leave ModelArts' budget to everyone else. "
-                "Wait for one of yours to finish (or cancel it), then try again."
+                _(
+                    "eventsui runs at most %(most)s exports at a time for each reader, so "
+                    "that large downloads leave ModelArts' budget to everyone else. Wait for "
+                    "one of yours to finish (or cancel it), then try again."
+                )
+                % {"most": MAX_EXPORTS_PER_READER}
             ],
         )
         busy["Retry-After"] = str(SLOT_RETRY_AFTER)
@@ -624,7 +629,7 @@ def export(request: HttpRequest, project: Project, job_id: str) -> HttpResponseB
                 project_id,
                 job_id,
                 status=400,
-                title="This export cannot be made",
+                title=_("This export cannot be made"),
                 problems=[str(e) for e in form.errors["worker"]],
             )
         start, end = frozen_window(form.to_query(), job, began)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from eventsui.core.forms import SpellingChoiceField
 from eventsui.modelarts import EventQuery
@@ -53,8 +54,11 @@ class PageSizeField(forms.IntegerField):
             shown = str(value) if len(str(value)) <= 20 else f"{str(value)[:20]}…"
             sizes = ", ".join(str(size) for size in PAGE_SIZES[:-1])
             raise forms.ValidationError(
-                f"{shown} is not a page size: choose {sizes} or {PAGE_SIZES[-1]} "
-                f"(a link may ask for any size from 1 to {MAX_PAGE_SIZE}).",
+                _(
+                    "%(shown)s is not a page size: choose %(sizes)s or %(last)s "
+                    "(a link may ask for any size from 1 to %(most)s)."
+                )
+                % {"shown": shown, "sizes": sizes, "last": PAGE_SIZES[-1], "most": MAX_PAGE_SIZE},
                 code="page_size",
             ) from None
         return result
@@ -77,22 +81,24 @@ def page_size_options(form: forms.Form) -> list[tuple[str, bool]]:
 
 class EventFiltersForm(forms.Form):
     level = LevelField()
-    source = SpellingChoiceField(spellings=SOURCES, empty_label="Any source")
+    source = SpellingChoiceField(spellings=SOURCES, empty_label=_("Any source"))
     # Not stripped: a leading or trailing space can be part of the substring.
     pattern = forms.CharField(max_length=MAX_PATTERN_LENGTH, required=False, strip=False)
-    start_time = InstantField(required=False, label="From")
-    end_time = InstantField(required=False, label="To")
+    start_time = InstantField(required=False, label=_("From"))
+    end_time = InstantField(required=False, label=_("To"))
     # A relative range, resolved against the request's clock (ranges.py).
     range = forms.ChoiceField(
-        choices=[("", "Whole job"), *((p.key, p.label) for p in PRESETS)],
+        choices=[("", _("Whole job")), *((p.key, p.label) for p in PRESETS)],
         required=False,
-        label="Time range",
+        label=_("Time range"),
         error_messages={
-            "invalid_choice": "Choose a range of 15m, 1h, 6h, 24h or 7d, or none for the whole job."
+            "invalid_choice": _(
+                "Choose a range of 15m, 1h, 6h, 24h or 7d, or none for the whole job."
+            )
         },
     )
     order = forms.ChoiceField(
-        choices=[("desc", "Newest first"), ("asc", "Oldest first")], required=False
+        choices=[("desc", _("Newest first")), ("asc", _("Oldest first"))], required=False
     )
     limit = PageSizeField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
@@ -100,23 +106,23 @@ class EventFiltersForm(forms.Form):
     worker = forms.RegexField(
         regex=TASK_ID_RE,
         required=False,
-        label="Worker",
-        widget=forms.Select(choices=[("", "Any worker")]),
-        help_text="Its own lines and its pod's Kubernetes events.",
-        error_messages={"invalid": "Enter a task id of the job, such as worker-0."},
+        label=_("Worker"),
+        widget=forms.Select(choices=[("", _("Any worker"))]),
+        help_text=_("Its own lines and its pod's Kubernetes events."),
+        error_messages={"invalid": _("Enter a task id of the job, such as worker-0.")},
     )
     case = forms.ChoiceField(
-        choices=[("", "Match case"), ("ignore", "Ignore case")],
+        choices=[("", _("Match case")), ("ignore", _("Ignore case"))],
         required=False,
-        label="Ignore case",
+        label=_("Ignore case"),
     )
     exclude = forms.CharField(
         max_length=MAX_PATTERN_LENGTH,
         required=False,
         strip=False,
-        label="Exclude",
+        label=_("Exclude"),
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Leave out messages containing"}
+            attrs={"type": "search", "placeholder": _("Leave out messages containing")}
         ),
     )
     # Not a filter: the id of the row to highlight (see anchors.py).
@@ -124,15 +130,17 @@ class EventFiltersForm(forms.Form):
         regex=ANCHOR_RE,
         max_length=40,
         required=False,
-        label="Marked row",
-        error_messages={"invalid": "Enter an event id: ev- and 12 hex digits."},
+        label=_("Marked row"),
+        error_messages={"invalid": _("Enter an event id: ev- and 12 hex digits.")},
     )
     # Not a filter either: fold repeated messages within the page (folding.py).
     fold = forms.ChoiceField(
-        choices=[("0", "Off"), ("1", "On")], required=False, label="Fold repeats"
+        choices=[("0", _("Off")), ("1", _("On"))], required=False, label=_("Fold repeats")
     )
     # Nor this: follow new events as they arrive, for a running job (live.py).
-    live = forms.ChoiceField(choices=[("0", "Off"), ("1", "On")], required=False, label="Live")
+    live = forms.ChoiceField(
+        choices=[("0", _("Off")), ("1", _("On"))], required=False, label=_("Live")
+    )
 
     def page_size_options(self) -> list[tuple[str, bool]]:
         """The page-size box's options, the URL's own among them (page_size_options)."""
@@ -162,7 +170,10 @@ class EventFiltersForm(forms.Form):
         worker = self.cleaned_data.get("worker") or ""
         if not worker or not tasks or worker in tasks:
             return True
-        self.add_error("worker", f"This job has no worker {worker}; choose one of its tasks.")
+        self.add_error(
+            "worker",
+            _("This job has no worker %(worker)s; choose one of its tasks.") % {"worker": worker},
+        )
         return False
 
     def local_filters(self) -> LocalFilters:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from eventsui.modelarts.merge import COMBINED_LEVEL, COMBINED_PARTS
 from eventsui.modelarts.types import LEVELS
 
-COMBINED_LABEL = "Warnings and errors"
+COMBINED_LABEL = _("Warnings and errors")
 
 
 def level_spelling(text: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from eventsui.core.access import job_view
@@ -79,7 +80,7 @@ def _context(project: Project, job_id: str, task_id: str) -> dict[str, Any]:
 @require_GET
 def task_log(request: HttpRequest, project_id: str, job_id: str, task_id: str) -> HttpResponseBase:
     if not is_task_id(task_id):
-        return bad_identifier(request, "task id", _TASK_RULE)
+        return bad_identifier(request, _("task id"), _TASK_RULE)
 
     @job_view
     def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
@@ -107,7 +108,7 @@ def task_log_tail(
     request: HttpRequest, project_id: str, job_id: str, task_id: str
 ) -> HttpResponseBase:
     if not is_task_id(task_id):
-        return bad_identifier(request, "task id", _TASK_RULE)
+        return bad_identifier(request, _("task id"), _TASK_RULE)
 
     @job_view
     def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from eventsui.core.forms import encode
 from eventsui.modelarts import EventQuery
@@ -30,7 +32,7 @@ from .search import LocalFilters
 @dataclass(frozen=True)
 class PresetLink:
     key: str  # "" for the whole job
-    label: str
+    label: StrOrPromise
     url: str
     active: bool
 
@@ -52,7 +54,7 @@ def preset_links(
     links = [
         PresetLink(
             "",
-            "Whole job",
+            _("Whole job"),
             _url(path, canonical_params(base, fold=fold, local=local)),
             active=not current and query.start is None,
         )

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from eventsui.modelarts import EventQuery, ModelArtsError, get_client
 from eventsui.modelarts.projects import Project
@@ -41,17 +44,17 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Preset:
     key: str
-    label: str  # the link's text
-    words: str  # as the summary says it: "the last hour"
+    label: StrOrPromise  # the link's text
+    words: StrOrPromise  # as the summary says it: "the last hour"
     span: timedelta
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("15m", "Last 15 minutes", "the last 15 minutes", timedelta(minutes=15)),
-    Preset("1h", "1 hour", "the last hour", timedelta(hours=1)),
-    Preset("6h", "6 hours", "the last 6 hours", timedelta(hours=6)),
-    Preset("24h", "24 hours", "the last 24 hours", timedelta(hours=24)),
-    Preset("7d", "7 days", "the last 7 days", timedelta(days=7)),
+    Preset("15m", _("Last 15 minutes"), _("the last 15 minutes"), timedelta(minutes=15)),
+    Preset("1h", _("1 hour"), _("the last hour"), timedelta(hours=1)),
+    Preset("6h", _("6 hours"), _("the last 6 hours"), timedelta(hours=6)),
+    Preset("24h", _("24 hours"), _("the last 24 hours"), timedelta(hours=24)),
+    Preset("7d", _("7 days"), _("the last 7 days"), timedelta(days=7)),
 )
 RANGES = {preset.key: preset for preset in PRESETS}
 
@@ -86,10 +89,16 @@ def job_end(project: Project, job_id: str) -> datetime | None:
 def ago(moment: datetime, now: datetime) -> str:
     """How long ago moment was, in its largest whole unit: "10 days", "3 hours", "1 minute"."""
     seconds = max(0, int((now - moment).total_seconds()))
-    for unit, name in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+    units = (
+        (86400, lambda n: ngettext("%(n)s day", "%(n)s days", n)),
+        (3600, lambda n: ngettext("%(n)s hour", "%(n)s hours", n)),
+        (60, lambda n: ngettext("%(n)s minute", "%(n)s minutes", n)),
+        (1, lambda n: ngettext("%(n)s second", "%(n)s seconds", n)),
+    )
+    for unit, name in units:
         if seconds >= unit or unit == 1:
             n = seconds // unit
-            return f"{n} {name}{'' if n == 1 else 's'}"
+            return name(n) % {"n": n}
     raise AssertionError("unreachable")
 
 
@@ -97,6 +106,9 @@ def words(key: str, ended: datetime | None, now: datetime | None = None) -> str:
     """The range as the summary says it: "the last hour", or "of the job, which ended ... ago"."""
     preset = RANGES[key]
     if ended is None:
-        return preset.words
+        return str(preset.words)
     moment = timezone.now() if now is None else now
-    return f"{preset.words} of the job, which ended {ago(ended, moment)} ago"
+    return gettext("%(range)s of the job, which ended %(ago)s ago") % {
+        "range": preset.words,
+        "ago": ago(ended, moment),
+    }
