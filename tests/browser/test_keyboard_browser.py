@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.urls import reverse
@@ -163,3 +164,54 @@ def test_tab_reaches_every_control_with_a_visible_focus_ring(page: Page, url: st
     assert not without_ring, f"focused without a visible outline: {without_ring}"
     missed = page.evaluate(MISSED, CONTROLS)
     assert not missed, f"controls Tab never reached: {missed}"
+
+
+# -- the skip link and the way to the first row ------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_skip_link_is_the_first_stop_and_the_first_row_is_a_few_tabs_on(
+    new_page: Callable[..., Page], width: int
+) -> None:
+    page = new_page(viewport={"width": width, "height": 844})
+    open_timeline(page)
+
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("Skip to results")
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    first_row = rows(page).first
+    presses = 0
+    while not page.evaluate(
+        "el => el.contains(document.activeElement)", first_row.element_handle()
+    ):
+        page.keyboard.press("Tab")
+        presses += 1
+        assert presses <= 15, f"{presses} Tabs after the skip link, and no row yet"
+    # The skip link, Enter, then the presets, the share box, the export and
+    # patterns links and the histogram's one stop: about a dozen, not 64.
+    assert presses + 2 <= 16
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        (reverse("jobs", args=[DEFAULT_PROJECT_ID]), "#results"),
+        (reverse("failures"), "#results"),
+        (reverse("events_patterns", args=[DEFAULT_PROJECT_ID, FAILED_JOB_ID]), "#results"),
+        (reverse("task_log", args=[DEFAULT_PROJECT_ID, FAILED_JOB_ID, "worker-3"]), "#main"),
+    ],
+)
+def test_every_page_starts_with_a_skip_link_to_its_results(
+    page: Page, url: str, target: str
+) -> None:
+    page.goto(url)
+
+    page.keyboard.press("Tab")
+
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_attribute("href", target)
+    expect(page.locator(target)).to_have_count(1)
