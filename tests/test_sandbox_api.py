@@ -497,3 +497,35 @@ def test_it_lists_the_same_job_as_its_details_show(client):
     listed = next(job for job in client.list_jobs(PROJECT).jobs if job.id == COMPLETED)
 
     assert client.get_job(PROJECT, COMPLETED) == listed
+
+
+def _messages(language: str | None, **params: str) -> list[str]:
+    import json
+
+    from eventsui.sandbox.api import Sandbox
+
+    query = {"limit": ["100"], "order": ["asc"], **{k: [v] for k, v in params.items()}}
+    answer = Sandbox().handle(
+        "GET",
+        f"/v2/{data.DEFAULT_PROJECT_ID}/training-jobs/{data.FAILED_JOB_ID}/events",
+        query,
+        b"",
+        language,
+    )
+    return [e["message"] for e in json.loads(answer.body)["events"]]
+
+
+def test_it_answers_in_chinese_for_x_language_zh_cn_and_in_english_otherwise():
+    english, chinese = _messages("en-us", level="Error"), _messages("zh-cn", level="Error")
+
+    assert _messages(None, level="Error") == english
+    assert "Training job failed." in english and "训练作业失败。" not in english
+    assert "训练作业失败。" in chinese and "Training job failed." not in chinese
+    assert len(chinese) == len(english)
+
+
+def test_the_phase_changes_are_in_chinese_and_a_pattern_finds_the_same_rows_in_both():
+    assert "训练作业运行中。" in _messages("zh-cn")
+    assert len(_messages("zh-cn", pattern="Training job")) == len(
+        _messages("en-us", pattern="Training job")
+    )

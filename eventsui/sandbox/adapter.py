@@ -40,7 +40,11 @@ class SandboxAdapter(BaseAdapter):
         if isinstance(body, str):
             body = body.encode()
         answer = self.sandbox.handle(
-            request.method or "GET", unquote(parts.path), query, body or b""
+            request.method or "GET",
+            unquote(parts.path),
+            query,
+            body or b"",
+            request.headers.get("X-Language"),
         )
         response = Response()
         response.status_code = answer.status

@@ -74,8 +74,14 @@ class Sandbox:
         self.options = options or SandboxOptions()
 
     def handle(
-        self, method: str, path: str, query: dict[str, list[str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: bytes,
+        language: str | None = None,
     ) -> SandboxResponse:
+        """One call; `language` is its X-Language (zh-cn: Chinese where the sandbox has it)."""
         path = path.rstrip("/") or "/"
         if match := _LOG_PATH.fullmatch(path):
             if method != "GET":
@@ -84,7 +90,7 @@ class Sandbox:
         if match := _EVENTS_PATH.fullmatch(path):
             if method != "GET":
                 return _error(405, "APIGW.0101", "Method not allowed.")
-            return self.list_events(match["project"], match["job"], query)
+            return self.list_events(match["project"], match["job"], query, language or "en-us")
         if match := _SEARCH_PATH.fullmatch(path):
             if method != "POST":
                 return _error(405, "APIGW.0101", "Method not allowed.")
@@ -100,7 +106,7 @@ class Sandbox:
     # -- ListTrainingJobEvents ----------------------------------------------------
 
     def list_events(
-        self, project_id: str, job_id: str, query: dict[str, list[str]]
+        self, project_id: str, job_id: str, query: dict[str, list[str]], language: str = "en-us"
     ) -> SandboxResponse:
         if not _PROJECT_RE.fullmatch(project_id):
             return _error(400, "ModelArts.0101", "Invalid project id.")
@@ -152,7 +158,12 @@ class Sandbox:
         if source and self.options.applies_source:
             events = [e for e in events if e.source.upper() == source.upper()]
         if pattern:
-            events = [e for e in events if pattern in e.message]
+            # Either language's text: a shared link finds the same rows for every reader.
+            events = [
+                e
+                for e in events
+                if pattern in e.message or pattern in data.message_in(e.message, language)
+            ]
         if order == "desc":
             events = events[::-1]
         first = offset if self.options.events_offset == "records" else offset * limit
@@ -175,7 +186,7 @@ class Sandbox:
             {
                 "time": upstream_time(e.at),
                 "level": e.level,
-                "message": e.message,
+                "message": data.message_in(e.message, language),
                 "source": e.source,
             }
             for e in window

@@ -12,6 +12,7 @@ and bidirectional characters, spreadsheet formulas).
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from bisect import bisect_right
@@ -857,3 +858,45 @@ def add_synthetic_job(count: int, seed: int = 0, running: bool = False) -> Sandb
         )
         _jobs.append(job)
     return job
+
+
+# What the sandbox says in Chinese (X-Language: zh-cn), as ModelArts answers in
+# the caller's language: the job's phase changes and the failed jobs' failure
+# events. Anything else, and every English caller, gets the English text.
+# Tokens the failure causes match (OOMKilled, exit code N) stay as they are.
+_CHINESE_MESSAGES = {
+    "Training job created.": "训练作业已创建。",
+    "Training job is queuing.": "训练作业排队中。",
+    "Training job is running.": "训练作业运行中。",
+    "Training job failed.": "训练作业失败。",
+    "Training job completed.": "训练作业已完成。",
+    "Training job stopped.": "训练作业已停止。",
+}
+_CHINESE_PATTERNS = (
+    (
+        re.compile(r"^\[worker-(\d+)\] Training finished\. Exit code (\d+)\.$"),
+        r"[worker-\1] 训练结束，exit code \2。",
+    ),
+    (
+        re.compile(
+            r"^\[Pod: ([^\]]+)\] Container modelarts-training was OOMKilled \(exit code 137\)\.$"
+        ),
+        r"[Pod: \1] 容器 modelarts-training 内存不足被终止（OOMKilled，exit code 137）。",
+    ),
+    (
+        re.compile(r"^\[Pod: ([^\]]+)\] Memory usage is above 95% of the limit \(([^)]+)\)\.$"),
+        r"[Pod: \1] 内存使用量超过上限（\2）的 95%。",
+    ),
+)
+
+
+def message_in(message: str, language: str) -> str:
+    """An event's message in the caller's X-Language: Chinese where the sandbox has it."""
+    if language != "zh-cn":
+        return message
+    if message in _CHINESE_MESSAGES:
+        return _CHINESE_MESSAGES[message]
+    for pattern, chinese in _CHINESE_PATTERNS:
+        if pattern.match(message):
+            return pattern.sub(chinese, message)
+    return message

@@ -33,7 +33,9 @@ def make_app(
         body = environ["wsgi.input"].read(length) if length else b""
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
-        answer: SandboxResponse = handler.handle(environ["REQUEST_METHOD"], path, query, body)
+        answer: SandboxResponse = handler.handle(
+            environ["REQUEST_METHOD"], path, query, body, environ.get("HTTP_X_LANGUAGE")
+        )
         reason = _REASONS.get(answer.status, "Error")
         headers = [*answer.headers.items(), ("Content-Length", str(len(answer.body)))]
         start_response(f"{answer.status} {reason}", headers)
