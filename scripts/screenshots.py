@@ -42,7 +42,11 @@ SHOTS = [
     ("jobs", "/"),
     ("timeline", EVENTS_URL),
     ("timeline-errors", f"{EVENTS_URL}?level=Error"),
+    ("patterns", reverse("events_patterns", args=[DEFAULT_PROJECT_ID, FAILED_JOB_ID])),
 ]
+PHONE = {"width": 390, "height": 844}
+# Taken on a 390 px phone, scrolled to the results (the failed job's event cards).
+PHONE_SHOTS = [("phone-timeline", EVENTS_URL)]
 
 
 def settle(page: Page) -> None:
@@ -82,6 +86,24 @@ def take(origin: str) -> list[str]:
                 page.screenshot(path=path, animations="disabled", caret="hide")
                 print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
             context.close()
+            phone = browser.new_context(
+                base_url=origin, viewport=PHONE, color_scheme=scheme, is_mobile=True, has_touch=True
+            )
+            page = phone.new_page()
+            page.route("**/*", route)
+            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            for name, url in PHONE_SHOTS:
+                response = page.goto(url)
+                if response is None or not response.ok:
+                    problems.append(f"{url} answered {response and response.status}")
+                settle(page)
+                page.locator("#results table.events").scroll_into_view_if_needed()
+                page.evaluate("document.querySelector('#results table.events').scrollIntoView()")
+                path = OUT / f"{name}-{scheme}.png"
+                page.screenshot(path=path, animations="disabled", caret="hide")
+                print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
+            phone.close()
         browser.close()
     return problems
 
