@@ -174,9 +174,9 @@ def test_each_bar_counts_what_its_link_shows(client: Client) -> None:
     for bar in bars(client.get(histogram_path(), LATE)):
         page = client.get(bar.href)
         assert page.status_code == 200, bar.href  # canonical: no redirect
-        summary = re.search(r'<p class="summary">\s*<strong>(\d+)</strong>', page.content.decode())
+        summary = re.search(r'<strong id="summary-total">([\d,]+)</strong>', page.content.decode())
         assert summary is not None
-        assert int(summary.group(1)) == bar.total, bar.title
+        assert int(summary.group(1).replace(",", "")) == bar.total, bar.title
 
 
 # -- the buckets ------------------------------------------------------------------------------
@@ -590,12 +590,14 @@ def test_a_failed_call_renders_a_message_instead_of_the_chart(
 ) -> None:
     list_events = Sandbox.list_events
 
-    def failing(self: Sandbox, project_id: str, job_id: str, query: dict[str, list[str]]) -> Any:
+    def failing(
+        self: Sandbox, project_id: str, job_id: str, query: dict[str, list[str]], *args: Any
+    ) -> Any:
         if query.get("level") == ["Warning"]:
             return SandboxResponse(
                 500, b'{"error_code": "ModelArts.0010", "error_msg": "Internal error."}', {}
             )
-        return list_events(self, project_id, job_id, query)
+        return list_events(self, project_id, job_id, query, *args)
 
     monkeypatch.setattr(Sandbox, "list_events", failing)
 

@@ -91,6 +91,7 @@ from .export import frozen_window
 from .forms import EventFiltersForm, canonical_params
 from .histogram import Bucket, partition
 from .masking import Masked, mask
+from .search import LocalFilters
 from .zones import viewer_zone
 
 PAGE = MAX_PAGE_SIZE
@@ -337,11 +338,14 @@ def _is_final(job: Job, now: datetime) -> bool:
 
 
 def _cache_key(
-    client: CachedModelArtsClient, project_id: str, job_id: str, query: EventQuery
+    client: CachedModelArtsClient,
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    local: LocalFilters,
 ) -> str:
-    material = repr(
-        (SCHEMA, client.identity, current_language(), project_id, job_id, canonical_params(query))
-    )
+    params = canonical_params(query, local=local)
+    material = repr((SCHEMA, client.identity, current_language(), project_id, job_id, params))
     return "eventsui:patterns:" + hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -351,18 +355,31 @@ def find_patterns(
     job_id: str,
     query: EventQuery,
     now: datetime,
+    local: LocalFilters | None = None,
 ) -> tuple[Job, Patterns]:
-    """The job and its patterns under query, from the cache when kept (module docstring)."""
+    """The job and its patterns under query, from the cache when kept (module docstring).
+
+    The filters eventsui applies itself (worker, ignore case, exclude) apply
+    here as on the timeline: the narrowest upstream query is read, then each
+    event is kept or not by the same predicate, so "covered" counts the
+    events read and the patterns only those kept.
+    """
+    local = local or LocalFilters()
     job = client.get_job(project_id, job_id)
     final = _is_final(job, now)
-    key = _cache_key(client, project_id, job_id, replace(query, offset=0, limit=DEFAULT_PAGE_SIZE))
+    key = _cache_key(
+        client, project_id, job_id, replace(query, offset=0, limit=DEFAULT_PAGE_SIZE), local
+    )
     kept = cache_get(key)
     if isinstance(kept, Patterns):
         return job, kept
     cap = FINISHED_CAP if job.finished else RUNNING_CAP
     start, end = frozen_window(query, job, now)
-    frozen = replace(query, start=start, end=end)
+    frozen = replace(local.upstream(query), start=start, end=end)
     read = read_newest(client, project_id, job_id, frozen, cap)
+    if local.active:
+        keep = local.predicate(query)
+        read.events = [event for event in read.events if keep(event)]
     window = (query.start, min(query.end, now)) if query.start and query.end else None
     found = tabulate(
         read.events,
@@ -384,7 +401,12 @@ def find_patterns(
 
 
 def events_link(
-    project_id: str, job_id: str, query: EventQuery, masked: Masked, relative: str
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    masked: Masked,
+    relative: str,
+    local: LocalFilters | None = None,
 ) -> str:
     """The timeline showing a template's events: same filters and window, its longest literal."""
     literal = masked.longest_literal()
@@ -392,22 +414,37 @@ def events_link(
     params = canonical_params(
         replace(query, pattern=pattern or None, offset=0, limit=DEFAULT_PAGE_SIZE, order="desc"),
         relative=relative,
+        local=local,
     )
     path = reverse("events", args=[project_id, job_id])
     return f"{path}?{encode(params)}" if params else path
 
 
-def patterns_url(project_id: str, job_id: str, query: EventQuery, relative: str = "") -> str:
+def patterns_url(
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    relative: str = "",
+    local: LocalFilters | None = None,
+) -> str:
     """The patterns of a timeline view: its filters, without its page."""
     params = canonical_params(
-        replace(query, offset=0, limit=DEFAULT_PAGE_SIZE, order="desc"), relative=relative
+        replace(query, offset=0, limit=DEFAULT_PAGE_SIZE, order="desc"),
+        relative=relative,
+        local=local,
     )
     path = reverse("events_patterns", args=[project_id, job_id])
     return f"{path}?{encode(params)}" if params else path
 
 
 def _rows(
-    project_id: str, job_id: str, query: EventQuery, found: Patterns, sort: str, relative: str
+    project_id: str,
+    job_id: str,
+    query: EventQuery,
+    found: Patterns,
+    sort: str,
+    relative: str,
+    local: LocalFilters,
 ) -> list[dict[str, Any]]:
     ordered = found.patterns
     if sort == "severity":
@@ -415,7 +452,7 @@ def _rows(
     return [
         {
             "pattern": p,
-            "url": events_link(project_id, job_id, query, p.masked, relative),
+            "url": events_link(project_id, job_id, query, p.masked, relative, local),
             "spark": sparkline(p.spark),
             "peak": max(p.spark, default=0),
         }
@@ -457,8 +494,9 @@ def patterns(request: HttpRequest, project: Project, job_id: str) -> HttpRespons
         return render(request, template, context, status=400)
 
     query = replace(form.to_query(), offset=0, limit=DEFAULT_PAGE_SIZE, order="desc")
+    local = form.local_filters()
     sort = options.cleaned_data["sort"] or "count"
-    params = canonical_params(query, relative=form.range_key)
+    params = canonical_params(query, relative=form.range_key, local=local)
     path = reverse("events_patterns", args=[project_id, job_id])
     events_path = reverse("events", args=[project_id, job_id])
     context.update(
@@ -468,13 +506,15 @@ def patterns(request: HttpRequest, project: Project, job_id: str) -> HttpRespons
         timeline_url=f"{events_path}?{encode(params)}" if params else events_path,
     )
     try:
-        job, found = find_patterns(get_client(project), project_id, job_id, query, timezone.now())
+        job, found = find_patterns(
+            get_client(project), project_id, job_id, query, timezone.now(), local
+        )
     except ModelArtsError as exc:
         return upstream_error(request, template, context, exc)
     context.update(
         job=job,
         found=found,
-        rows=_rows(project_id, job_id, query, found, sort, form.range_key),
+        rows=_rows(project_id, job_id, query, found, sort, form.range_key, local),
         spark={"width": SPARK_WIDTH, "height": SPARK_HEIGHT},
         bucket_count=len(found.buckets),
     )

@@ -22,16 +22,19 @@ from django.test import Client, override_settings
 from eventsui.modelarts import EventQuery
 from eventsui.modelarts.client import ClientConfig, ModelArtsClient
 from eventsui.modelarts.errors import UpstreamTimeout
-from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
+from eventsui.sandbox.data import COMPLETED_JOB_ID, DEFAULT_PROJECT_ID
 from eventsui.sandbox.server import Faults, StubServer, running_stub_server
 
 CONNECT_TIMEOUT = 0.5
 READ_TIMEOUT = 1.0
 TOKEN = "fake-token-DO-NOT-LOG-6c1f0e9a"
 EVENTS = "/events"
-PAGE = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{FAILED_JOB_ID}/events/"
-EVENTS_PATH = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs/{FAILED_JOB_ID}/events"
-JOB_PATH = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs/{FAILED_JOB_ID}"
+# A completed job: a failed one's page also asks for its banner's events,
+# and these tests count the page's own two calls.
+JOB_ID = COMPLETED_JOB_ID
+PAGE = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{JOB_ID}/events/"
+EVENTS_PATH = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs/{JOB_ID}/events"
+JOB_PATH = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs/{JOB_ID}"
 # The client's defaults (ClientConfig): 2 retries, back-off 0.2 s doubling
 # with jitter up to x1.5, so all waits of one call stay under 0.9 s.
 MAX_ATTEMPTS = 3
@@ -455,7 +458,7 @@ def test_a_hanging_upstream_answers_within_one_read_timeout(
 def test_a_hanging_job_endpoint_delays_the_events_by_one_read_timeout_at_most(
     client: Client, upstream: StubServer
 ) -> None:
-    upstream.faults.hang(path=FAILED_JOB_ID)
+    upstream.faults.hang(path=JOB_ID)
 
     seen = visit(client)
 
@@ -536,13 +539,13 @@ def test_the_client_drops_a_trickle_at_the_deadline_and_reconnects() -> None:
 
         started = time.monotonic()
         with pytest.raises(UpstreamTimeout, match="sent its answer too slowly"):
-            client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery())
+            client.list_events(DEFAULT_PROJECT_ID, JOB_ID, EventQuery())
         elapsed = time.monotonic() - started
 
         assert 1.0 - 0.1 <= elapsed < 1.0 + SLACK
         assert wait_for_hang_up(server.faults) == 1
         # The next call gets a new connection and a whole answer.
-        assert client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery()).total > 0
+        assert client.list_events(DEFAULT_PROJECT_ID, JOB_ID, EventQuery()).total > 0
 
 
 @pytest.mark.slow
@@ -557,7 +560,7 @@ def test_a_body_stalled_after_late_headers_ends_at_the_deadline_not_a_read_timeo
 
         started = time.monotonic()
         with pytest.raises(UpstreamTimeout, match="sent its answer too slowly"):
-            client.list_events(DEFAULT_PROJECT_ID, FAILED_JOB_ID, EventQuery())
+            client.list_events(DEFAULT_PROJECT_ID, JOB_ID, EventQuery())
         elapsed = time.monotonic() - started
 
         assert 2.2 - 0.1 <= elapsed < 2.2 + SLACK
