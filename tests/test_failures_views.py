@@ -7,10 +7,13 @@ import io
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
+from eventsui.access.models import ProjectGrant
 from eventsui.failures import forms as failure_forms
 from eventsui.modelarts.client import ModelArtsClient
+from eventsui.modelarts.projects import Credentials, Project
 from eventsui.sandbox import data
 from tests.html_tree import html
 
@@ -209,3 +212,124 @@ def test_the_search_window_is_whole_minutes(client: Client, calls: dict[str, lis
     low, high = calls["search"][0]["created_between"]
     assert (low.second, high.second, low.microsecond) == (0, 0, 0)
     assert (high - low).days == 7
+
+
+# -- evidence, project access and failing projects ----------------------------------------
+
+
+def test_a_reason_links_to_its_event_in_context_and_lands_on_it_marked(client: Client) -> None:
+    response = client.get(URL + "?within=all")
+    table = html(response).find("table", class_="failures")
+    reasons = {
+        r.find_all("td")[0].text: r.find("td", class_="reason")
+        for r in table.find("tbody").find_all("tr")
+    }
+    (link,) = reasons["resnet50-imagenet"].find_all("a")
+
+    landed = client.get(link.attrs["href"] or "")
+
+    assert landed.status_code == 302
+    location = landed["Location"]
+    anchor = location.rsplit("#", 1)[1]
+    page = html(client.get(location.split("#")[0]))
+    (row,) = [r for r in page.find_all("tr") if r.attrs.get("id") == anchor]
+    assert "mark" in (row.attrs.get("class") or "")
+
+
+VISION = Project(project_id="vision-0001", name="Vision", endpoint="", credentials=Credentials())
+SPEECH = Project(project_id="speech-0002", name="Speech", endpoint="", credentials=Credentials())
+
+
+@pytest.fixture
+def two_projects_signed_in(settings: Any, db: None) -> None:
+    settings.EVENTSUI_PROJECTS = (VISION, SPEECH)
+    settings.EVENTSUI_AUTH = "login"
+
+
+def _member_of(project: Project, name: str) -> Client:
+    user = User.objects.create_user(name, password="correct horse battery staple")
+    ProjectGrant.objects.create(project_id=project.project_id, user=user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_member_sees_only_the_failures_of_the_projects_granted_to_them(
+    two_projects_signed_in: None, calls: dict[str, list[Any]]
+) -> None:
+    response = _member_of(VISION, "mia").get(URL + "?within=all")
+
+    assert response.status_code == 200
+    projects = {
+        r.find_all("td")[1].text
+        for r in html(response).find("table", class_="failures").find("tbody").find_all("tr")
+    }
+    assert projects == {"Vision"}
+    assert len(calls["search"]) == 1
+
+
+def test_asking_for_a_project_not_granted_is_refused_without_asking_modelarts(
+    two_projects_signed_in: None, upstream_calls: list[Any]
+) -> None:
+    response = _member_of(VISION, "mia").get(URL + "?within=all&project=speech-0002")
+
+    assert response.status_code == 400
+    assert upstream_calls == []
+
+
+def test_a_user_with_no_projects_sees_no_failures_and_nothing_is_asked(
+    two_projects_signed_in: None, upstream_calls: list[Any]
+) -> None:
+    user = User.objects.create_user("olga", password="correct horse battery staple")
+    client = Client()
+    client.force_login(user)
+
+    response = client.get(URL + "?within=all")
+
+    assert response.status_code == 200
+    assert html(response).find_all("table", class_="failures") == []
+    assert upstream_calls == []
+
+
+def test_a_project_whose_search_fails_gets_a_line_and_the_others_their_rows(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsui.modelarts.errors import UpstreamUnavailable
+
+    settings.EVENTSUI_PROJECTS = (VISION, SPEECH)
+    list_jobs = ModelArtsClient.list_jobs
+
+    def failing_for_speech(self: ModelArtsClient, project_id: str, *args: Any, **kw: Any) -> Any:
+        if project_id == SPEECH.project_id:
+            raise UpstreamUnavailable("ModelArts answered 503.", upstream_status=503)
+        return list_jobs(self, project_id, *args, **kw)
+
+    monkeypatch.setattr(ModelArtsClient, "list_jobs", failing_for_speech)
+
+    response = Client().get(URL + "?within=all")
+
+    assert response.status_code == 200
+    (problem,) = html(response).find_all("p", class_="project-problem")
+    assert problem.text.startswith("Project Speech: ")
+    assert {
+        r.find_all("td")[1].text
+        for r in html(response).find("table", class_="failures").find("tbody").find_all("tr")
+    } == {"Vision"}
+
+
+def test_a_project_past_its_call_budget_says_when_to_retry(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsui.modelarts import budget
+
+    monkeypatch.setattr(budget, "_local", budget._LocalBuckets())
+    settings.EVENTSUI_UPSTREAM_RATE = 1.0
+    settings.EVENTSUI_UPSTREAM_BURST = 1
+    settings.EVENTSUI_UPSTREAM_MAX_WAIT = 0.0
+    budget.spend(data.DEFAULT_PROJECT_ID)  # the burst is spent
+
+    response = Client().get(URL + "?within=all")
+
+    assert response.status_code == 200
+    (problem,) = html(response).find_all("p", class_="project-problem")
+    assert "retry in" in problem.text

@@ -132,6 +132,21 @@ def test_the_failed_job_shows_its_cause_with_the_explanation_and_what_to_try(
     assert len(evidence) == len(set(evidence))
 
 
+def test_evidence_events_link_to_their_row_in_context(client: Client) -> None:
+    cause = the_banner(client.get(events_url(FAILED_JOB_ID))).find("div", class_="banner-cause")
+    links = [a for li in cause.find("details").find_all("li") for a in li.find_all("a")]
+    assert links
+
+    for link in links:
+        landed = client.get(link.attrs["href"] or "")
+        assert landed.status_code == 302
+        location = landed["Location"]
+        anchor = location.rsplit("#", 1)[1]
+        page = html(client.get(location.split("#")[0]))
+        (row,) = [r for r in page.find_all("tr") if r.attrs.get("id") == anchor]
+        assert link.text[:40] in row.text
+
+
 # -- Abnormal and Pending -------------------------------------------------------------------------
 
 

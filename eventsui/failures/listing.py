@@ -41,6 +41,12 @@ class FailureRow:
     reason: str
     first_error: Event | None
 
+    @property
+    def evidence_event(self) -> Event | None:
+        """The event the reason links to: the cause's first evidence, else the first Error."""
+        decided = next((e.event for e in self.diagnosis.evidence if e.event is not None), None)
+        return decided or self.first_error
+
 
 @dataclass(frozen=True)
 class ProjectProblem:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from eventsui.failures.causes import Diagnosis, diagnose
+from eventsui.failures.causes import Diagnosis, Evidence, diagnose
 from eventsui.modelarts import Event, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.projects import Project
@@ -86,11 +86,12 @@ class Banner:
     log_task: str | None = None
 
     @property
-    def evidence(self) -> tuple[str, ...]:
+    def evidence(self) -> tuple[Evidence, ...]:
         """The diagnosis' evidence, each text once (a repeated event says one thing)."""
         if self.diagnosis is None:
             return ()
-        return tuple(dict.fromkeys(e.text for e in self.diagnosis.evidence))
+        first = {e.text: e for e in reversed(self.diagnosis.evidence)}
+        return tuple(first[text] for text in dict.fromkeys(e.text for e in self.diagnosis.evidence))
 
 
 def names_task(event: Event, task: str) -> bool:

@@ -52,8 +52,9 @@ from eventsui.modelarts.client import ModelArtsClient
 from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import MAX_PAGE_SIZE
 
-from .anchors import ANCHOR_RE, anchors
+from .anchors import ANCHOR_RE, anchors, event_key
 from .forms import InstantField, canonical_params
+from .times import format_instant
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,18 @@ _MS = timedelta(milliseconds=1)
 
 # Whether a row (with its anchor on the page) is the event sought.
 Target = Callable[[Event, str], bool]
+
+
+def event_url(project_id: str, job_id: str, event: Event) -> str | None:
+    """An event's "Show in context" link (this view), or None for a time eventsui cannot read.
+
+    The mark is the event's own id; a twin of the same second is found by
+    rank on the page, so the first of identical twins is the one marked.
+    """
+    if event.time is None:
+        return None
+    path = reverse("events_context", args=[project_id, job_id])
+    return f"{path}?{encode({'at': format_instant(event.time), 'mark': event_key(event)})}"
 
 
 def window_end(job: Job, at: datetime) -> datetime:
