@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID, LONG_JOB_ID
+from tests.html_tree import html
 from tests.i18n_check import ROOT, template_files, unmarked
 
 LOCALE = ROOT / "locale"
@@ -181,3 +184,46 @@ def test_error_pages_are_translated_too() -> None:
 
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+# -- words and numbers built in Python ---------------------------------------------------------
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+FAILED_JOB = f"/projects/{DEFAULT_PROJECT_ID}/jobs/{FAILED_JOB_ID}"
+
+
+def test_the_histogram_names_levels_and_counts_in_chinese() -> None:
+    response = Client().get(f"{FAILED_JOB}/events/histogram/", headers=ZH)
+
+    chart = html(response)
+    legend = [li.text for li in chart.find("ul", class_="histogram-legend").find_all("li")]
+    assert [item.split()[0] for item in legend] == ["信息", "警告", "错误"]
+    titles = [t.text for t in chart.find_all("title")]
+    assert titles and all("条事件（错误 " in t and "时间为 UTC 时间" in t for t in titles)
+    strip = [t.text for t in chart.find_all("text", class_="hist-strip-label")]
+    assert strip == ["错误", "警告"]
+
+
+def test_the_histograms_counts_have_separators_in_english() -> None:
+    response = Client().get(f"/projects/{DEFAULT_PROJECT_ID}/jobs/{LONG_JOB_ID}/events/histogram/")
+
+    chart = html(response)
+    counts = [span.text for span in chart.find("ul", class_="histogram-legend").find_all("span")]
+    assert any("," in count for count in counts), counts
+    assert re.search(r"^\d{1,3}(,\d{3})+$", chart.find("strong").text)
+
+
+def test_the_live_tail_says_it_stopped_in_chinese() -> None:
+    response = Client().get(f"{FAILED_JOB}/events/", {"live": "1"}, headers=ZH)
+
+    status = html(response).find("p", id="live-tail-status")
+    assert status.text.strip() == "实时：已停止。作业已结束（Failed）。"
+
+
+def test_a_level_filter_is_named_in_chinese() -> None:
+    response = Client().get(f"{FAILED_JOB}/events/", {"level": "Warning,Error"}, headers=ZH)
+
+    page = html(response)
+    options = [o.text for o in page.find("select", id="id_level").find_all("option")]
+    assert options == ["全部级别", "信息", "警告", "错误", "警告和错误"]
+    assert "条警告和错误事件" in page.find("p", class_="summary").text

@@ -82,7 +82,8 @@ def bars(response: Any) -> list[Bar]:
         title = link.find(f"{SVG}title")
         assert title is not None and title.text
         counts = {
-            level: int(n) for n, level in re.findall(r"(\d+) (Error|Warning|Info)", title.text)
+            level: int(n.replace(",", ""))
+            for n, level in re.findall(r"([\d,]+) (Error|Warning|Info)", title.text)
         }
         found.append(Bar(link.attrib["href"], dict(link.attrib), title.text, counts))
     assert found
@@ -453,14 +454,14 @@ def test_each_bar_has_a_title_with_its_bucket_in_utc_and_its_counts(client: Clie
     for bar in bars(client.get(histogram_path(), NARROW)):
         match = re.fullmatch(
             r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})? UTC) to "
-            r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})? UTC): (\d+) events?"
-            r" \((\d+) Error, (\d+) Warning, (\d+) Info\)\. Times in UTC\.",
+            r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})? UTC): ([\d,]+) events?"
+            r" \(([\d,]+) Error, ([\d,]+) Warning, ([\d,]+) Info\)\. Times in UTC\.",
             bar.title,
         )
         assert match is not None, bar.title
         start = parse_instant(match.group(1).replace(" UTC", "Z").replace(" ", "T"))
         assert epoch_ms(start) == bar.start_ms
-        assert int(match.group(3)) == bar.total
+        assert int(match.group(3).replace(",", "")) == bar.total
 
 
 def test_the_chart_has_a_legend_and_needs_no_script_or_inline_style(client: Client) -> None:
@@ -470,7 +471,7 @@ def test_the_chart_has_a_legend_and_needs_no_script_or_inline_style(client: Clie
     legend = root.find(".//ul[@class='histogram-legend']")
     assert legend is not None
     assert [" ".join("".join(li.itertext()).split()) for li in legend] == [
-        f"{level} {upstream_total(level=level)}" for level in ("Info", "Warning", "Error")
+        f"{level} {upstream_total(level=level):,}" for level in ("Info", "Warning", "Error")
     ]
     assert not [el for el in root.iter() if "style" in el.attrib]
     assert not [el for el in root.iter() if el.tag.endswith("script")]

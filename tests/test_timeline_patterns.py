@@ -46,7 +46,7 @@ def cell(row: Node, name: str) -> Node:
 
 
 def count_of(row: Node) -> int:
-    return int(cell(row, "pattern-count").text)
+    return int(cell(row, "pattern-count").text.replace(",", ""))
 
 
 def template_of(row: Node) -> str:
@@ -227,7 +227,7 @@ def test_a_running_job_is_read_over_its_newest_events_up_to_the_cap_and_says_so(
     assert sorted(q.offset for q in event_queries) == [0, 100, 200]
     # Every page under one frozen window, so new events cannot shift the offsets.
     assert len({(q.start, q.end) for q in event_queries}) == 1
-    assert "in the newest 300 of 30000 events." in summary(response)
+    assert "in the newest 300 of 30,000 events." in summary(response)
     assert sum(count_of(r) for r in rows(response)) == 300
     notice = html(response).find("p", class_="patterns-cap").text
     assert "still running" in notice

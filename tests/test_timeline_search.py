@@ -90,7 +90,7 @@ def test_a_long_scan_is_cut_short_and_the_page_says_so(client: Client) -> None:
     notice = html(client.get(url)).find("p", class_="scan-cut")
     total = len(data.find_job(LONG_JOB_ID).events())  # type: ignore[union-attr]
     assert notice.text == (
-        f"Searched the newest 5000 of {total} events; 5000 match. "
+        f"Searched the newest 5,000 of {total:,} events; 5,000 match. "
         "Narrow the time range to search all of them."
     )
 

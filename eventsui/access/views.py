@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 class _LoginView(LoginView):
@@ -35,7 +36,7 @@ _logout = LogoutView.as_view()
 def login(request: HttpRequest) -> HttpResponseBase:
     """Django's sign-in form in login mode; in remote-user mode, why there is none."""
     if settings.EVENTSUI_AUTH == "none":
-        raise Http404("Signing in is off")
+        raise Http404(_("Signing in is off"))
     if settings.EVENTSUI_AUTH == "remote-user":
         return _signed_in_at_the_proxy(request)
     return _login(request)
@@ -65,7 +66,7 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
 def logout(request: HttpRequest) -> HttpResponseBase:
     """POST only (Django's LogoutView); in login mode only."""
     if settings.EVENTSUI_AUTH != "login":
-        raise Http404("Signing out is handled elsewhere")
+        raise Http404(_("Signing out is handled elsewhere"))
     return _logout(request)
 
 

@@ -26,7 +26,7 @@ def project_or_404(request: HttpRequest, project_id: str) -> Project:
     """
     project = visible_project(request, project_id)
     if project is None:
-        raise Http404("No such project")
+        raise Http404(_("No such project"))
     return project
 
 

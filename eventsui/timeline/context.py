@@ -178,7 +178,7 @@ def event_context(request: HttpRequest, project: Project, job_id: str) -> HttpRe
             f"{form[name].label}: {' '.join(str(e) for e in errors)}"
             for name, errors in form.errors.items()
         )
-        refused = {"status": 400, "title": "This event cannot be shown", "message": problems}
+        refused = {"status": 400, "title": _("This event cannot be shown"), "message": problems}
         return render(request, "core/error.html", refused, status=400)
     at: datetime = form.cleaned_data["at"]
     mark: str = form.cleaned_data["mark"]

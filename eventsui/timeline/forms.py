@@ -162,7 +162,7 @@ class EventFiltersForm(forms.Form):
         asked = str(self.data.get("worker") or "")
         shown = tasks or ((asked,) if asked else ())
         widget = cast(forms.Select, self.fields["worker"].widget)
-        widget.choices = [("", "Any worker"), *((t, t) for t in shown)]
+        widget.choices = [("", _("Any worker")), *((t, t) for t in shown)]
 
     def check_worker(self, tasks: tuple[str, ...]) -> bool:
         """Whether the worker asked for is one of the job's tasks (any, if they are unknown)."""
@@ -204,7 +204,7 @@ class EventFiltersForm(forms.Form):
         if cleaned.get("range"):
             # Judged on what was sent, parsed or not: the URL means two things.
             if self.data.get("start_time") or self.data.get("end_time"):
-                self.add_error("range", "Give a time range or From and To, not both.")
+                self.add_error("range", _("Give a time range or From and To, not both."))
             else:
                 cleaned["start_time"], cleaned["end_time"] = resolve(cleaned["range"], self.now)
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
@@ -212,11 +212,11 @@ class EventFiltersForm(forms.Form):
         # pair only when both parsed or both were left empty.
         if "start_time" in cleaned and "end_time" in cleaned:
             if start is None and end is not None:
-                self.add_error("start_time", "Give From as well as To, or neither.")
+                self.add_error("start_time", _("Give From as well as To, or neither."))
             elif end is None and start is not None:
-                self.add_error("end_time", "Give To as well as From, or neither.")
+                self.add_error("end_time", _("Give To as well as From, or neither."))
             elif start is not None and end is not None and start > end:
-                self.add_error("end_time", "To must not be before From.")
+                self.add_error("end_time", _("To must not be before From."))
         return cleaned
 
     def to_query(self) -> EventQuery:

@@ -83,10 +83,13 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
@@ -101,6 +104,7 @@ from eventsui.modelarts.projects import Project
 from eventsui.modelarts.types import LEVELS, MAX_PAGE_SIZE
 
 from .forms import EventFiltersForm, canonical_params
+from .levels import level_label
 from .times import format_instant
 from .zones import format_time, viewer_zone
 
@@ -133,7 +137,7 @@ FILLS = {"Error": "#cf222e", "Warning": "#bf8700", "Info": "#0969da"}
 # errors and warnings stay in sight beside thousands of Info events, while
 # the bars keep a linear scale that reads true.
 STRIP_LEVELS = ("Error", "Warning")
-STRIP_LABELS = {"Error": "Errors", "Warning": "Warnings"}
+STRIP_LABELS = {"Error": _("Errors"), "Warning": _("Warnings")}
 
 # The drawing, in SVG user units.
 WIDTH, HEIGHT = 720, 178
@@ -246,7 +250,9 @@ def domain(
         start, end = epoch_ms(query.start), epoch_ms(query.end)
     else:
         if job.created is None:
-            raise NoRange("ModelArts gave no create time for this job: choose From and To.")
+            raise NoRange(
+                gettext("ModelArts gave no create time for this job: choose From and To.")
+            )
         start = epoch_ms(job.created) // _SECOND * _SECOND
         ended = job.ended
         end = open_end if ended is None else _second_end(epoch_ms(ended))
@@ -545,13 +551,36 @@ def _moment(millis: int, *, end: bool = False, zone: tzinfo = UTC) -> str:
     return format_time(from_ms(millis), zone, millis=millis % _SECOND != 0)
 
 
+def _bar_title(bucket: Bucket, total: int, by_level: dict[str, int], zone: tzinfo) -> str:
+    """A bar's tooltip: its bucket in the viewer's zone, its total and its count per level."""
+    per_level = gettext(", ").join(
+        gettext("%(count)s %(level)s") % {"count": intcomma(n), "level": level_label(level)}
+        for level, n in by_level.items()
+    )
+    text = ngettext(
+        "%(start)s to %(end)s: %(total)s event (%(levels)s). Times in %(zone)s.",
+        "%(start)s to %(end)s: %(total)s events (%(levels)s). Times in %(zone)s.",
+        total,
+    )
+    return text % {
+        "start": _moment(bucket.start_ms, zone=zone),
+        "end": _moment(bucket.end_ms, end=True, zone=zone),
+        "total": intcomma(total),
+        "levels": per_level,
+        "zone": getattr(zone, "key", "UTC"),
+    }
+
+
 def _step_label(step: int) -> str:
+    """A bucket's length in words: "1 day", "2 days", "6 h", "15 min", "30 s"."""
     seconds = step // _SECOND
-    for unit, name in ((86400, "day"), (3600, "h"), (60, "min")):
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": intcomma(days)}
+    for unit, text in ((3600, _("%(n)s h")), (60, _("%(n)s min"))):
         if seconds % unit == 0:
-            n = seconds // unit
-            return f"{n} {name}{'s' if name == 'day' and n != 1 else ''}"
-    return f"{seconds} s"
+            return text % {"n": seconds // unit}
+    return gettext("%(n)s s") % {"n": seconds}
 
 
 def _n(value: float) -> str:
@@ -636,13 +665,19 @@ def time_ticks(first: int, last: int, zone: tzinfo = UTC) -> list[tuple[int, str
     for at in chosen:
         local = from_ms(at).astimezone(zone)
         if step_s >= 86400:
-            ticks.append((at, local.strftime("%b %d"), ""))
+            ticks.append((at, _axis_date(local), ""))
             continue
         text = local.strftime("%H:%M:%S" if step_s < 60 else "%H:%M")
-        date = local.strftime("%b %d") if local.date() != day else ""
+        date = _axis_date(local) if local.date() != day else ""
         day = local.date()
         ticks.append((at, text, date))
     return ticks
+
+
+def _axis_date(local: datetime) -> str:
+    """A tick's date in the reader's language: "Nov 20", "11月20日"."""
+    # Translators: a Django date format (docs: the date template filter).
+    return dateformat.format(local, pgettext("histogram axis date", "M d"))
 
 
 def count_ticks(peak: int) -> list[int]:
@@ -755,13 +790,7 @@ def chart(
             for row, level in enumerate(strip)
             if by_level[level]
         ]
-        label_counts = ", ".join(f"{by_level[level]} {level}" for level in stacked)
-        title = (
-            f"{_moment(bucket.start_ms, zone=zone)} to "
-            f"{_moment(bucket.end_ms, end=True, zone=zone)}: "
-            f"{total} event{'' if total == 1 else 's'} ({label_counts}). "
-            f"Times in {getattr(zone, 'key', 'UTC')}."
-        )
+        title = _bar_title(bucket, total, {level: by_level[level] for level in stacked}, zone)
         bars.append(
             {
                 "url": zoom_url(events_path, query, bucket),
@@ -777,7 +806,7 @@ def chart(
         )
     totals = {level: sum(c[level] for c in counts) for level in stacked}
     y_ticks = [
-        {"y": _n(PLOT_BOTTOM - n / max(peak, 1) * plot_height), "label": f"{n:,}"}
+        {"y": _n(PLOT_BOTTOM - n / max(peak, 1) * plot_height), "label": intcomma(n)}
         for n in count_ticks(peak)
         # The peak has its own label: a round count too close below it would overlap.
         if not peak or n == 0 or (peak - n) / peak > 0.15
@@ -790,15 +819,20 @@ def chart(
         "bars": bars,
         "total": sum(totals.values()),
         "legend": [
-            {"level": level, "fill": FILLS[level], "count": totals[level]}
+            {
+                "level": level,
+                "label": level_label(level),
+                "fill": FILLS[level],
+                "count": totals[level],
+            }
             for level in reversed(stacked)
         ],
         "strip": [
-            {"level": level, "label": STRIP_LABELS[level], "y": STRIP_TOP + row * STRIP_ROW}
+            {"level": level, "label": str(STRIP_LABELS[level]), "y": STRIP_TOP + row * STRIP_ROW}
             for row, level in enumerate(strip)
         ],
         "peak": peak,
-        "peak_label": f"{peak:,}",
+        "peak_label": intcomma(peak),
         "y_ticks": y_ticks,
         "x_ticks": x_ticks,
         "range_start": _moment(first, zone=zone),
@@ -844,7 +878,7 @@ def _histogram(request: HttpRequest, project: Project, job_id: str, template: st
     fragment = template.endswith("#chart")
     context: dict[str, Any] = {"project_id": project_id, "job_id": job_id, "fragment": fragment}
     if not form.is_valid():
-        context.update(failure="These filters cannot be used.", back_url=events_path)
+        context.update(failure=gettext("These filters cannot be used."), back_url=events_path)
         return render(request, template, context, status=400)
 
     query = replace(form.to_query(), offset=0)

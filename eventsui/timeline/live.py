@@ -45,10 +45,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
@@ -83,7 +86,20 @@ MAX_SEEN = 100
 # An empty page shows no event at all, so none can be shown twice: it follows
 # from a little before it was rendered, for events recorded a little late.
 EMPTY_PAGE_LOOKBACK = timedelta(minutes=1)
-WINDOW_ENDED = "the chosen time window has ended"
+# Why a page cannot follow new events (_not_newest), and what its status line says then.
+WINDOW_ENDED, NOT_NEWEST, PAST_THE_END = "window_ended", "not_newest", "past_the_end"
+_WAITING = {
+    WINDOW_ENDED: gettext_noop(
+        "Live: waiting. Live tail follows the newest events, and the chosen time window has ended."
+    ),
+    NOT_NEWEST: gettext_noop(
+        "Live: waiting. Live tail follows the newest events, "
+        "and this page does not hold the newest events."
+    ),
+    PAST_THE_END: gettext_noop(
+        "Live: waiting. Live tail follows the newest events, and this page is past the last event."
+    ),
+}
 ROWS_TEMPLATE = "timeline/live_rows.html"
 
 _CURSOR_RE = re.compile(r"(?P<second>[0-9]{1,11})(?P<seen>(?:~ev-[0-9a-f]{12}(?:-[0-9]{1,6})?)*)")
@@ -142,6 +158,14 @@ def _url(path: str, params: dict[str, str]) -> str:
     return f"{path}?{encode(params)}" if params else path
 
 
+def _finished_message(job: Job) -> str:
+    return gettext("Live: stopped. The job has finished (%(phase)s).") % {"phase": job.phase}
+
+
+def _stopped_because(exc: ModelArtsError) -> str:
+    return gettext("Live: stopped. %(reason)s") % {"reason": exc.message}
+
+
 def _not_newest(query: EventQuery, total: int, now: datetime, relative: str) -> str:
     """Why this page cannot follow new events, or "" if it can.
 
@@ -150,11 +174,11 @@ def _not_newest(query: EventQuery, total: int, now: datetime, relative: str) -> 
     if query.end is not None and query.end <= now and not relative:
         return WINDOW_ENDED
     if query.order == "desc" and query.offset > 0:
-        return "this page does not hold the newest events"
+        return NOT_NEWEST
     if query.order == "asc" and query.offset + query.limit < total:
-        return "this page does not hold the newest events"
+        return NOT_NEWEST
     if query.order == "asc" and 0 < total <= query.offset:
-        return "this page is past the last event"
+        return PAST_THE_END
     return ""
 
 
@@ -217,8 +241,7 @@ def page_context(
         return None
     now = now or _now()
     if job is not None and _finished_for_good(job, now):
-        message = f"Live: stopped. The job has finished ({job.phase})."
-        return {"state": "stopped", "message": message}
+        return {"state": "stopped", "message": _finished_message(job)}
     reason = _not_newest(query, page.total, now, relative)
     if reason:
         events_path = reverse("events", args=[project_id, job_id])
@@ -226,7 +249,7 @@ def page_context(
         newest = canonical_params(newest_query, fold=fold, live=True, relative=relative)
         return {
             "state": "elsewhere",
-            "message": f"Live: waiting. Live tail follows the newest events, and {reason}.",
+            "message": gettext(_WAITING[reason]),
             "newest_url": None if reason == WINDOW_ENDED else _url(events_path, newest),
         }
     start = Cursor(int((now - EMPTY_PAGE_LOOKBACK if not rows else now).timestamp()))
@@ -234,8 +257,11 @@ def page_context(
     if len(cursor.seen) > MAX_SEEN:
         return {
             "state": "stopped",
-            "message": f"Live: off. More than {MAX_SEEN} events share the newest second, "
-            "too many to follow from here.",
+            "message": gettext(
+                "Live: off. More than %(n)s events share the newest second, "
+                "too many to follow from here."
+            )
+            % {"n": intcomma(MAX_SEEN)},
         }
     return {
         "state": "on",
@@ -274,7 +300,7 @@ class LiveForm(EventFiltersForm):
             return Cursor.parse(self.cleaned_data["after"])
         except ValueError:
             raise forms.ValidationError(
-                "Give the cursor as epoch seconds and up to 100 ~ev- ids.", code="invalid"
+                _("Give the cursor as epoch seconds and up to 100 ~ev- ids."), code="invalid"
             ) from None
 
 
@@ -346,7 +372,9 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     form = LiveForm(request.GET, zone=zone.tz, now=now)
     if not form.is_valid():
         fields = ", ".join(form.errors)
-        message = f"Live: stopped. These filters cannot be used ({fields}): reload the page."
+        message = gettext(
+            "Live: stopped. These filters cannot be used (%(fields)s): reload the page."
+        ) % {"fields": fields}
         return _stopped(request, zone, message, status=400)
     query, cursor = form.to_query(), form.cleaned_data["after"]
     fold, relative = form.cleaned_data["fold"] == "1", form.range_key
@@ -355,17 +383,19 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     try:
         job: Job | None = client.get_job(project_id, job_id)
     except JobNotFound as exc:
-        return _stopped(request, zone, f"Live: stopped. {exc.message}", status=exc.status)
+        return _stopped(request, zone, _stopped_because(exc), status=exc.status)
     except ModelArtsError:
         job = None  # the events call says whether ModelArts answers at all
     start, end, window_over = _window(query, cursor, now, relative)
     try:
         events = _newer(client, project_id, job_id, query, start, end)
     except (JobNotFound, NotFound, UpstreamBadRequest) as exc:
-        return _stopped(request, zone, f"Live: stopped. {exc.message}", status=exc.status)
+        return _stopped(request, zone, _stopped_because(exc), status=exc.status)
     except ModelArtsError as exc:
         # Likely to pass on a later try: poll on from the same cursor.
-        message = f"Live: on, but the last check failed. {exc.message} Trying again."
+        message = gettext("Live: on, but the last check failed. %(reason)s Trying again.") % {
+            "reason": exc.message
+        }
         same = poll_url(
             project_id, job_id, query, cursor, fold=fold, relative=relative, counts=counts
         )
@@ -385,7 +415,9 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
     following = cursor_after(events, ids, cursor)
     if len(events) >= POLL_LIMIT or len(following.seen) > MAX_SEEN:
         page = canonical_params(query, fold=fold, live=True, relative=relative)
-        message = f"Live: stopped. More than {POLL_LIMIT} new events arrived at once."
+        message = gettext("Live: stopped. More than %(n)s new events arrived at once.") % {
+            "n": intcomma(POLL_LIMIT)
+        }
         return _stopped(
             request,
             zone,
@@ -396,10 +428,10 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
             reload_url=_url(events_path, page),
         )
     if job is not None and _finished_for_good(job, now):
-        message = f"Live: stopped. The job has finished ({job.phase})."
+        message = _finished_message(job)
         return _stopped(request, zone, message, rows=rows, hl=hl, counts=counts)
     if window_over:
-        message = "Live: stopped. The chosen time window has ended."
+        message = gettext("Live: stopped. The chosen time window has ended.")
         return _stopped(request, zone, message, rows=rows, hl=hl, counts=counts)
     if not rows:
         metrics.record_live_poll("nothing_new")

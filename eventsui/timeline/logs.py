@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from eventsui.core.access import job_view
@@ -45,7 +46,7 @@ from eventsui.modelarts.types import TaskLog
 TAIL_LINES = 100
 PAGE_TEMPLATE = "timeline/task_log.html"
 TAIL_TEMPLATE = "timeline/log_tail.html"
-_TASK_RULE = "1-64 letters, digits, '.', '_' and '-', not starting with a dot or dash"
+_TASK_RULE = gettext_lazy("1-64 letters, digits, '.', '_' and '-', not starting with a dot or dash")
 # What the page answers for each state of a log with no text to show.
 _STATUS = {"ready": 200, "not_ready": 200, "not_generated": 404, "unavailable": 404}
 
@@ -61,7 +62,7 @@ def megabytes(size: int) -> str:
         return f"{size / (1024 * 1024):.1f} MB"
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
+    return ngettext("%(n)s byte", "%(n)s bytes", size) % {"n": size}
 
 
 def _read(project: Project, job_id: str, task_id: str) -> tuple[Job, TaskLog | None]:
@@ -80,7 +81,7 @@ def _context(project: Project, job_id: str, task_id: str) -> dict[str, Any]:
 @require_GET
 def task_log(request: HttpRequest, project_id: str, job_id: str, task_id: str) -> HttpResponseBase:
     if not is_task_id(task_id):
-        return bad_identifier(request, _("task id"), _TASK_RULE)
+        return bad_identifier(request, _("task id"), str(_TASK_RULE))
 
     @job_view
     def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
@@ -108,7 +109,7 @@ def task_log_tail(
     request: HttpRequest, project_id: str, job_id: str, task_id: str
 ) -> HttpResponseBase:
     if not is_task_id(task_id):
-        return bad_identifier(request, _("task id"), _TASK_RULE)
+        return bad_identifier(request, _("task id"), str(_TASK_RULE))
 
     @job_view
     def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:

@@ -71,6 +71,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 
@@ -104,7 +105,7 @@ MAX_SHOWN = 500
 TEMPLATE = "timeline/patterns.html"
 # Part of the cache key: bump when Patterns changes shape.
 SCHEMA = 1
-SORTS = {"count": "Most frequent first", "severity": "Errors and warnings first"}
+SORTS = {"count": _("Most frequent first"), "severity": _("Errors and warnings first")}
 # The sparkline, in SVG user units.
 SPARK_WIDTH, SPARK_HEIGHT = 120, 20
 
@@ -115,7 +116,7 @@ class PatternOptionsForm(forms.Form):
     sort = forms.ChoiceField(
         choices=list(SORTS.items()),
         required=False,
-        error_messages={"invalid_choice": "Sort by count or severity."},
+        error_messages={"invalid_choice": _("Sort by count or severity.")},
     )
 
 

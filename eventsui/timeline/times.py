@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from django.utils.translation import gettext as _
+
 
 class BadInstant(ValueError):
     pass
@@ -20,10 +22,10 @@ def parse_instant(text: str, zone: tzinfo = UTC) -> datetime:
     """
     text = text.strip()
     if not text:
-        raise BadInstant("Enter a time.")
+        raise BadInstant(_("Enter a time."))
     # Checked before the try below, which would replace its message.
     if text.isdigit() and len(text) > 15:
-        raise BadInstant("That epoch-milliseconds value is out of range.")
+        raise BadInstant(_("That epoch-milliseconds value is out of range."))
     try:
         if text.isdigit():
             millis = int(text)
@@ -35,7 +37,7 @@ def parse_instant(text: str, zone: tzinfo = UTC) -> datetime:
             moment = datetime.fromisoformat(text)
     except (ValueError, OverflowError, OSError):
         raise BadInstant(
-            "Enter a time as ISO 8601 (2026-11-20T02:00:00Z) or epoch milliseconds."
+            _("Enter a time as ISO 8601 (2026-11-20T02:00:00Z) or epoch milliseconds.")
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone, fold=0)
@@ -43,9 +45,9 @@ def parse_instant(text: str, zone: tzinfo = UTC) -> datetime:
         moment = moment.astimezone(UTC)
     except OverflowError:
         # 9999-12-31T23:59-01:00 parses, but is past the last UTC datetime.
-        raise BadInstant("That time is out of range.") from None
+        raise BadInstant(_("That time is out of range.")) from None
     if not 1970 <= moment.year <= 9999:
-        raise BadInstant("That time is out of range.")
+        raise BadInstant(_("That time is out of range."))
     return moment
 
 

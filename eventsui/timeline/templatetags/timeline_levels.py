@@ -13,3 +13,9 @@ register = template.Library()
 def level_words(level: str | None) -> str:
     """ "Warning and Error" for the combined level, any other level as it is."""
     return levels.level_words(level)
+
+
+@register.filter
+def level_label(level: str) -> str:
+    """A level in the reader's language ("Error", "错误"); an unknown one as it is."""
+    return levels.level_label(level)
