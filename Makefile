@@ -53,8 +53,9 @@ test-cluster: $(VENV)/.dev
 	scripts/ensure-system-packages redis-server postgresql nginx-light
 	$(BIN)/pytest -m cluster
 
-## PNGs of the main pages, light and dark, from the sandbox into docs/screenshots/.
+## PNGs of the main pages, light and dark (and in Chinese, light), from the sandbox into docs/screenshots/.
 screenshots: $(VENV)/.dev system-packages
+	scripts/ensure-system-packages fonts-noto-cjk
 	$(BIN)/python -m scripts.screenshots
 
 ## Serve as in production (README, "Running in production"): debug off, so

@@ -44,6 +44,12 @@ SHOTS = [
     ("timeline-errors", f"{EVENTS_URL}?level=Error"),
     ("patterns", reverse("events_patterns", args=[DEFAULT_PROJECT_ID, FAILED_JOB_ID])),
 ]
+# In Chinese (a zh-CN browser), light only: <name>.png.
+ZH_SHOTS = [
+    ("jobs-zh", "/"),
+    ("timeline-zh", EVENTS_URL),
+    ("failures-zh", reverse("failures")),
+]
 PHONE = {"width": 390, "height": 844}
 # Taken on a 390 px phone, scrolled to the results (the failed job's event cards).
 PHONE_SHOTS = [("phone-timeline", EVENTS_URL)]
@@ -104,6 +110,23 @@ def take(origin: str) -> list[str]:
                 page.screenshot(path=path, animations="disabled", caret="hide")
                 print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
             phone.close()
+        # Accept-Language: zh-CN, as a Chinese reader's browser sends it.
+        context = browser.new_context(
+            base_url=origin, viewport=VIEWPORT, color_scheme="light", locale="zh-CN"
+        )
+        page = context.new_page()
+        page.route("**/*", route)
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        for name, url in ZH_SHOTS:
+            response = page.goto(url)
+            if response is None or not response.ok:
+                problems.append(f"{url} answered {response and response.status}")
+            settle(page)
+            path = OUT / f"{name}.png"
+            page.screenshot(path=path, animations="disabled", caret="hide")
+            print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
+        context.close()
         browser.close()
     return problems
 
