@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 import responses
+from django.utils import translation
 
 from eventsui.modelarts import EventQuery
 from eventsui.modelarts.client import ModelArtsClient
@@ -21,6 +22,19 @@ from eventsui.sandbox.data import DEFAULT_PROJECT_ID
 # The endpoint the fake upstream is configured with; modules building its URLs
 # spell the same address in their own ENDPOINT constant.
 FAKE_ENDPOINT = "https://modelarts.test.invalid"
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked() -> Iterator[None]:
+    """Each test starts in the default language.
+
+    LocaleMiddleware activates the reader's language in the thread that
+    serves the request, and the test client serves it in the test's thread:
+    without this, a test after a Chinese page would see Chinese messages.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,6 +24,7 @@ from eventsui.core.pagination import PageLink
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.projects import Project
+from eventsui.modelarts.scan import ScanResult
 
 from . import banner as job_banner
 from . import live as live_tail
@@ -34,7 +35,7 @@ from .range_links import navigation as range_navigation
 from .ranges import job_end
 from .search import LocalFilters, context_link_base, read_page
 from .times import format_picker_value
-from .zones import viewer_zone
+from .zones import ViewerZone, viewer_zone
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,60 @@ def _refused(
     return reswap(reselect(retarget(response, "#timeline"), "#timeline"), "outerHTML")
 
 
+@dataclass(frozen=True)
+class _View:
+    """What one timeline view shows, as read from its URL."""
+
+    project_id: str
+    job_id: str
+    path: str
+    query: EventQuery
+    local: LocalFilters
+    mark: str
+    fold: bool
+    live: bool
+    relative: str
+
+
+def _results(
+    view: _View,
+    page: EventPage,
+    scan: ScanResult | None,
+    canonical_url: str,
+    zone: ViewerZone,
+    job: Job | None,
+) -> dict[str, Any]:
+    """The results region's context: rows and their links, paging, folds and live tail."""
+    query, local, mark, fold = view.query, view.local, view.mark, view.fold
+    rows = _rows(view.path, query, page, fold=fold, local=local)
+    context: dict[str, Any] = {
+        "page": page,
+        "pages": _pagination(view.path, query, page, mark, fold=fold, live=view.live, local=local),
+        "rows": rows,
+        "scan": scan,
+        "local": local,
+        "hl": local.highlight(query),
+        "context_base": context_link_base(view.project_id, view.job_id, query, local),
+        "mark": mark,
+        "fold": fold,
+        "table_key": _table_key(canonical_url, zone, page),
+        "live": live_tail.page_context(
+            project_id=view.project_id,
+            job_id=view.job_id,
+            query=query,
+            page=page,
+            rows=rows,
+            enabled=view.live,
+            fold=fold,
+            relative=view.relative,
+            job=job,
+        ),
+    }
+    if fold:
+        context["folds"] = fold_rows(rows, mark)
+    return context
+
+
 @job_view
 @require_GET
 @vary_on_headers("HX-Request")
@@ -245,31 +300,8 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     if failure is not None:
         response = upstream_error(request, template, context, failure)
     else:
-        context.update(
-            page=page,
-            pages=_pagination(path, query, page, mark, fold=fold, live=live, local=local),
-            rows=_rows(path, query, page, fold=fold, local=local),
-            scan=scan,
-            local=local,
-            hl=local.highlight(query),
-            context_base=context_link_base(project_id, job_id, query, local),
-            mark=mark,
-            fold=fold,
-            table_key=_table_key(canonical_url, zone, page),
-        )
-        if fold:
-            context["folds"] = fold_rows(context["rows"], mark)
-        context["live"] = live_tail.page_context(
-            project_id=project_id,
-            job_id=job_id,
-            query=query,
-            page=page,
-            rows=context["rows"],
-            enabled=live,
-            fold=fold,
-            relative=form.range_key,
-            job=context.get("job"),
-        )
+        view = _View(project_id, job_id, path, query, local, mark, fold, live, form.range_key)
+        context.update(_results(view, page, scan, canonical_url, zone, context.get("job")))
         response = render(request, template, context)
     if partial:
         # Push the canonical URL, not the form's raw one, so Back, Reload

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from eventsui.sandbox.data import COMPLETED_JOB_ID, FAILED_JOB_ID, LIVE_JOB_ID, LONG_JOB_ID
+from eventsui.sandbox.data import COMPLETED_JOB_ID, LIVE_JOB_ID, LONG_JOB_ID
 
 from .conftest import sign_in
 from .stack import PROJECT, ROOT, Stack
@@ -71,7 +71,8 @@ def test_concurrent_first_views_on_both_instances_make_one_events_call(
     loose_stack.flush_cache()
     # Slow enough that all twenty views are waiting on the first one's call.
     loose_stack.stub.faults.latency(200, path="/events")
-    urls = [_events_url(i.url, FAILED_JOB_ID) for i in (loose_stack.a, loose_stack.b)] * 10
+    # A completed job: a failed one's page also reads its banner's events.
+    urls = [_events_url(i.url, COMPLETED_JOB_ID) for i in (loose_stack.a, loose_stack.b)] * 10
     start = threading.Barrier(len(urls))
 
     def view(url: str) -> int:
