@@ -396,11 +396,16 @@ class TimedSandbox(Sandbox):
         self.intervals: list[tuple[float, float]] = []
 
     def handle(
-        self, method: str, path: str, query: dict[str, list[str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: bytes,
+        language: str | None = None,
     ) -> SandboxResponse:
         began = time.perf_counter()
         try:
-            return super().handle(method, path, query, body)
+            return super().handle(method, path, query, body, language)
         finally:
             with self.lock:
                 self.intervals.append((began - self.latency, time.perf_counter()))
