@@ -420,7 +420,7 @@ def test_it_cuts_a_future_end_to_the_moment_the_export_began(
 # -- concurrency ----------------------------------------------------------------------------
 
 
-def test_it_keeps_at_most_eight_pages_in_flight_and_ahead(
+def test_it_keeps_at_most_max_in_flight_pages_in_flight_and_ahead(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = ModelArtsClient.list_events
