@@ -26,6 +26,8 @@ other, since the task is checked against the job first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -78,59 +80,68 @@ def _context(project: Project, job_id: str, task_id: str) -> dict[str, Any]:
     return {"project_id": project.project_id, "job_id": job_id, "task": task_id}
 
 
+TaskView = Callable[[HttpRequest, Project, str, str], HttpResponseBase]
+
+
+def task_view(view: TaskView) -> Callable[[HttpRequest, str, str, str], HttpResponseBase]:
+    """job_view's checks, and the task id's before them: 400 for a bad one, asking nothing."""
+
+    @wraps(view)
+    def checked(
+        request: HttpRequest, project_id: str, job_id: str, task_id: str
+    ) -> HttpResponseBase:
+        if not is_task_id(task_id):
+            return bad_identifier(request, _("task id"), str(_TASK_RULE))
+
+        def with_task(request: HttpRequest, project: Project, job_id: str) -> HttpResponseBase:
+            return view(request, project, job_id, task_id)
+
+        return job_view(with_task)(request, project_id, job_id)
+
+    return checked
+
+
+@task_view
 @require_GET
-def task_log(request: HttpRequest, project_id: str, job_id: str, task_id: str) -> HttpResponseBase:
-    if not is_task_id(task_id):
-        return bad_identifier(request, _("task id"), str(_TASK_RULE))
-
-    @job_view
-    def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
-        context = _context(project, job_id, task_id)
-        try:
-            job, log = _read(project, job_id, task_id)
-        except ModelArtsError as exc:
-            return upstream_error(request, PAGE_TEMPLATE, context, exc)
-        context["job"] = job
-        if log is None:
-            context["tasks"] = job_tasks(job)
-            return render(request, PAGE_TEMPLATE, context, status=404)
-        context.update(
-            log=log,
-            shown=megabytes(log.current_size),
-            full=megabytes(log.full_size),
-        )
-        return render(request, PAGE_TEMPLATE, context, status=_STATUS[log.state])
-
-    return view(request, project_id, job_id)
+def task_log(request: HttpRequest, project: Project, job_id: str, task_id: str) -> HttpResponse:
+    context = _context(project, job_id, task_id)
+    try:
+        job, log = _read(project, job_id, task_id)
+    except ModelArtsError as exc:
+        return upstream_error(request, PAGE_TEMPLATE, context, exc)
+    context["job"] = job
+    if log is None:
+        context["tasks"] = job_tasks(job)
+        return render(request, PAGE_TEMPLATE, context, status=404)
+    context.update(
+        log=log,
+        shown=megabytes(log.current_size),
+        full=megabytes(log.full_size),
+    )
+    return render(request, PAGE_TEMPLATE, context, status=_STATUS[log.state])
 
 
+@task_view
 @require_GET
 def task_log_tail(
-    request: HttpRequest, project_id: str, job_id: str, task_id: str
-) -> HttpResponseBase:
-    if not is_task_id(task_id):
-        return bad_identifier(request, _("task id"), str(_TASK_RULE))
-
-    @job_view
-    def view(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
-        context = _context(project, job_id, task_id)
-        try:
-            _, log = _read(project, job_id, task_id)
-        except ModelArtsError as exc:
-            # A line in the tail's place; the page around it is unaffected.
-            context["failure"] = exc.message
-            response = render(
-                request,
-                TAIL_TEMPLATE,
-                context,
-                status=429 if isinstance(exc, BudgetExhausted) else 200,
-            )
-            if exc.retry_after is not None:
-                response["Retry-After"] = str(exc.retry_after)
-            return response
-        if log is None:
-            return render(request, TAIL_TEMPLATE, {**context, "missing": True}, status=404)
-        context.update(log=log, tail=log.tail(TAIL_LINES), lines=TAIL_LINES)
-        return render(request, TAIL_TEMPLATE, context)
-
-    return view(request, project_id, job_id)
+    request: HttpRequest, project: Project, job_id: str, task_id: str
+) -> HttpResponse:
+    context = _context(project, job_id, task_id)
+    try:
+        _, log = _read(project, job_id, task_id)
+    except ModelArtsError as exc:
+        # A line in the tail's place; the page around it is unaffected.
+        context["failure"] = exc.message
+        response = render(
+            request,
+            TAIL_TEMPLATE,
+            context,
+            status=429 if isinstance(exc, BudgetExhausted) else 200,
+        )
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if log is None:
+        return render(request, TAIL_TEMPLATE, {**context, "missing": True}, status=404)
+    context.update(log=log, tail=log.tail(TAIL_LINES), lines=TAIL_LINES)
+    return render(request, TAIL_TEMPLATE, context)
