@@ -37,6 +37,11 @@ def encode(params: Mapping[str, str | list[str]]) -> str:
     return qd.urlencode(safe=",")
 
 
+def with_query(path: str, params: Mapping[str, str | list[str]]) -> str:
+    """path with these parameters as its query string; path alone when there are none."""
+    return f"{path}?{encode(params)}" if params else path
+
+
 def is_canonical(given: QueryDict, params: Mapping[str, str | list[str]]) -> bool:
     """Whether a request's query string says exactly these parameters."""
     wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}

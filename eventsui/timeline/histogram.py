@@ -94,7 +94,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
 from eventsui.core.access import job_view
-from eventsui.core.forms import encode
+from eventsui.core.forms import encode, with_query
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, get_client
 from eventsui.modelarts.budget import BudgetExhausted
 from eventsui.modelarts.cache import FINAL_AFTER, CachedModelArtsClient
@@ -718,7 +718,7 @@ def zoom_out_url(events_path: str, query: EventQuery, job: Job, now: datetime) -
         start, end = start - (end - last), last
     if first is not None and start <= first and end >= last:
         params = canonical_params(replace(query, start=None, end=None, offset=0))
-        return f"{events_path}?{encode(params)}" if params else events_path
+        return with_query(events_path, params)
     # Whole seconds read and link cleanly; the window only grows by it.
     start, end = start // _SECOND * _SECOND, min(_second_end(end), last)
     zoomed = replace(query, start=from_ms(start), end=from_ms(end), offset=0)
@@ -745,7 +745,7 @@ def histogram_url(
     """
     path = reverse(name, args=[project_id, job_id])
     params = canonical_params(replace(query, offset=0))
-    return f"{path}?{encode(params)}" if params else path
+    return with_query(path, params)
 
 
 def chart(
@@ -883,9 +883,7 @@ def _histogram(request: HttpRequest, project: Project, job_id: str, template: st
 
     query = replace(form.to_query(), offset=0)
     params = canonical_params(query)
-    context.update(
-        query=query, back_url=f"{events_path}?{encode(params)}" if params else events_path
-    )
+    context.update(query=query, back_url=with_query(events_path, params))
     # The combined level stacks its two levels, as the whole job stacks three.
     levels = levels_of(query.level) or LEVELS
     client = get_client(project)

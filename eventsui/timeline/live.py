@@ -58,7 +58,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from eventsui import metrics
 from eventsui.core.access import job_view
-from eventsui.core.forms import encode
+from eventsui.core.forms import with_query
 from eventsui.modelarts import (
     Event,
     EventPage,
@@ -154,10 +154,6 @@ def _finished_for_good(job: Job, now: datetime) -> bool:
     return job.finished and (job.ended is None or now - job.ended >= FINAL_AFTER)
 
 
-def _url(path: str, params: dict[str, str]) -> str:
-    return f"{path}?{encode(params)}" if params else path
-
-
 def _finished_message(job: Job) -> str:
     return gettext("Live: stopped. The job has finished (%(phase)s).") % {"phase": job.phase}
 
@@ -216,7 +212,7 @@ def poll_url(
     params["after"] = cursor.encode()
     if counts is not None:
         params["total"], params["to"] = str(counts.total), str(counts.to)
-    return _url(reverse("events_live", args=[project_id, job_id]), params)
+    return with_query(reverse("events_live", args=[project_id, job_id]), params)
 
 
 def page_context(
@@ -250,7 +246,7 @@ def page_context(
         return {
             "state": "elsewhere",
             "message": gettext(_WAITING[reason]),
-            "newest_url": None if reason == WINDOW_ENDED else _url(events_path, newest),
+            "newest_url": None if reason == WINDOW_ENDED else with_query(events_path, newest),
         }
     start = Cursor(int((now - EMPTY_PAGE_LOOKBACK if not rows else now).timestamp()))
     cursor = cursor_after([e for e, _, _ in rows], [a for _, a, _ in rows], start)
@@ -361,7 +357,7 @@ def _newer(
 
 
 def _permalink(events_path: str, query: EventQuery, anchor: str, fold: bool) -> str:
-    return f"{_url(events_path, canonical_params(query, anchor, fold=fold))}#{anchor}"
+    return f"{with_query(events_path, canonical_params(query, anchor, fold=fold))}#{anchor}"
 
 
 @job_view
@@ -425,7 +421,7 @@ def live_events(request: HttpRequest, project: Project, job_id: str) -> HttpResp
             rows=rows,
             hl=hl,
             counts=counts,
-            reload_url=_url(events_path, page),
+            reload_url=with_query(events_path, page),
         )
     if job is not None and _finished_for_good(job, now):
         message = _finished_message(job)

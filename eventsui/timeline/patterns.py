@@ -76,7 +76,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 
 from eventsui.core.access import job_view
-from eventsui.core.forms import encode
+from eventsui.core.forms import with_query
 from eventsui.core.htmx import wants_fragment
 from eventsui.core.upstream import upstream_error
 from eventsui.modelarts import Event, EventPage, EventQuery, Job, ModelArtsError, budget, get_client
@@ -418,7 +418,7 @@ def events_link(
         local=local,
     )
     path = reverse("events", args=[project_id, job_id])
-    return f"{path}?{encode(params)}" if params else path
+    return with_query(path, params)
 
 
 def patterns_url(
@@ -435,7 +435,7 @@ def patterns_url(
         local=local,
     )
     path = reverse("events_patterns", args=[project_id, job_id])
-    return f"{path}?{encode(params)}" if params else path
+    return with_query(path, params)
 
 
 def _rows(
@@ -468,7 +468,7 @@ def _sort_links(path: str, params: dict[str, str], sort: str) -> list[dict[str, 
     links = []
     for key, label in SORTS.items():
         chosen = {**params, "sort": key} if key != "count" else params
-        url = f"{path}?{encode(chosen)}" if chosen else path
+        url = with_query(path, chosen)
         links.append({"label": label, "url": url, "active": key == sort})
     return links
 
@@ -504,7 +504,7 @@ def patterns(request: HttpRequest, project: Project, job_id: str) -> HttpRespons
         query=query,
         sort=sort,
         sorts=_sort_links(path, params, sort),
-        timeline_url=f"{events_path}?{encode(params)}" if params else events_path,
+        timeline_url=with_query(events_path, params),
     )
     try:
         job, found = find_patterns(

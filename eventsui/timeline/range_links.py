@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from eventsui.core.forms import encode
+from eventsui.core.forms import with_query
 from eventsui.modelarts import EventQuery
 
 from .forms import canonical_params
@@ -37,10 +37,6 @@ class PresetLink:
     active: bool
 
 
-def _url(path: str, params: dict[str, str]) -> str:
-    return f"{path}?{encode(params)}" if params else path
-
-
 def preset_links(
     path: str,
     query: EventQuery,
@@ -55,7 +51,7 @@ def preset_links(
         PresetLink(
             "",
             _("Whole job"),
-            _url(path, canonical_params(base, fold=fold, local=local)),
+            with_query(path, canonical_params(base, fold=fold, local=local)),
             active=not current and query.start is None,
         )
     ]
@@ -63,7 +59,7 @@ def preset_links(
         PresetLink(
             p.key,
             p.label,
-            _url(path, canonical_params(base, fold=fold, relative=p.key, local=local)),
+            with_query(path, canonical_params(base, fold=fold, relative=p.key, local=local)),
             active=p.key == current,
         )
         for p in PRESETS
@@ -80,7 +76,7 @@ def share_path(
     local: LocalFilters | None = None,
 ) -> str:
     """This view with its resolved range written out: the same events tomorrow."""
-    return _url(path, canonical_params(query, mark, fold=fold, local=local))
+    return with_query(path, canonical_params(query, mark, fold=fold, local=local))
 
 
 def navigation(

@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_cookie, vary_on_headers
 from django_htmx.http import push_url, reselect, reswap, retarget
 
 from eventsui.core.access import job_view
-from eventsui.core.forms import encode, is_canonical
+from eventsui.core.forms import encode, is_canonical, with_query
 from eventsui.core.htmx import wants_fragment
 from eventsui.core.pagination import PageLink
 from eventsui.core.upstream import upstream_error
@@ -252,7 +252,7 @@ def events(request: HttpRequest, project: Project, job_id: str) -> HttpResponse:
     params = canonical_params(
         query, mark, fold=fold, live=live, relative=form.range_key, local=local
     )
-    canonical_url = f"{path}?{encode(params)}" if params else path
+    canonical_url = with_query(path, params)
     if not partial and not is_canonical(request.GET, params):
         # One URL per view: empty fields, defaults and naive times from the
         # plain form become the short absolute link that gets shared.
