@@ -12,6 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from eventsui.sandbox.data import DEFAULT_PROJECT_ID, FAILED_JOB_ID
 from tests.browser.axe import assert_no_serious_violations
+from tests.browser.conftest import wait_for_htmx_idle
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +101,8 @@ def test_the_bars_are_one_tab_stop_moved_through_with_the_arrow_keys(page: Page)
     page.goto(EVENTS_URL)
     bars = chart_bars(page)
     expect(page.locator("#results .histogram-drag-hint")).to_be_visible()
+    # The page's other lazy loads (the failed job's log tail) settle first.
+    wait_for_htmx_idle(page)
     count = bars.count()
     assert count > 3
     # Start from the element just before the chart.
